@@ -1,0 +1,65 @@
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+
+export const GROUP = 'ecspower.io';
+export const VERSION = 'v1alpha1';
+export const KIND = 'EcsInstancePower';
+export const PLURAL = 'ecsinstancepowers';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const DESIRED_STATES = ['Stopped', 'Running'] as const;
+export type DesiredState = (typeof DESIRED_STATES)[number];
+
+export const INSTANCE_STATUSES = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+export const STOPPED_MODES = ['StopCharging', 'KeepCharging'] as const;
+export type StoppedMode = (typeof STOPPED_MODES)[number];
+
+export const DRIFT_POLICIES = ['Enforce', 'Observe'] as const;
+export type DriftPolicy = (typeof DRIFT_POLICIES)[number];
+
+export interface EcsInstancePowerSpec {
+  instanceId: string;
+  regionId: string;
+  desiredState: DesiredState;
+  stoppedMode?: StoppedMode;
+  forceStop?: boolean;
+  confirmStop?: boolean;
+  hibernate?: boolean;
+  dryRun?: boolean;
+  driftPolicy?: DriftPolicy;
+  credentialsSecretRef?: { name: string };
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+export const CONDITION_TYPES = ['Ready', 'Reconciling', 'Stalled'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+/** metav1.Condition */
+export interface Condition {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface EcsInstancePowerStatus {
+  observedGeneration?: number;
+  instanceStatus?: InstanceStatus;
+  lastRequestId?: string;
+  conditions?: Condition[];
+}
+
+export interface EcsInstancePower {
+  apiVersion: string;
+  kind: string;
+  metadata: V1ObjectMeta;
+  spec: EcsInstancePowerSpec;
+  status?: EcsInstancePowerStatus;
+}
+
+export function isInstanceStatus(s: unknown): s is InstanceStatus {
+  return typeof s === 'string' && (INSTANCE_STATUSES as readonly string[]).includes(s);
+}

@@ -1,0 +1,9 @@
+/** controller-runtime's contract: a reconcile is done, wants another look after a delay, or failed. */
+export type ReconcileResult =
+  | { kind: 'done' }
+  | { kind: 'requeueAfter'; ms: number }
+  /** Failed in a way worth retrying with the key's backoff; `slow` for errors that clear slowly. */
+  | { kind: 'error'; error: Error; backoff: 'normal' | 'slow'; minDelayMs?: number };
+
+export const done: ReconcileResult = { kind: 'done' };
+export const requeueAfter = (ms: number): ReconcileResult => ({ kind: 'requeueAfter', ms });

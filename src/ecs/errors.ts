@@ -1,0 +1,153 @@
+import { Reason } from '../api/reasons.ts';
+
+/**
+ * How the controller treats a failed ECS call. The single place where ECS error codes are
+ * interpreted (API.md's reason table).
+ *  - transient: retried with backoff; Reconciling=True
+ *  - terminal: Stalled=True, re-checked on the slow period
+ *  - dryRunPassed: the DryRun call validated (a success)
+ */
+export type ErrorClass = 'transient' | 'terminal' | 'dryRunPassed';
+
+/** How long the workqueue should wait before the next try of a transient error. */
+export type Backoff = 'normal' | 'slow' | 'reobserve';
+
+export interface Classification {
+  reason: Reason;
+  errorClass: ErrorClass;
+  backoff: Backoff;
+  /** Throttling slows the whole region, not just this resource. */
+  throttled: boolean;
+}
+
+const terminal = (reason: Reason): Classification => ({ reason, errorClass: 'terminal', backoff: 'slow', throttled: false });
+const transient = (reason: Reason, backoff: Backoff = 'normal'): Classification => ({
+  reason,
+  errorClass: 'transient',
+  backoff,
+  throttled: false,
+});
+
+const EXACT: Record<string, Classification> = {
+  InternalError: transient(Reason.InternalError),
+  ServiceUnavailable: transient(Reason.ServiceUnavailable),
+  Timeout: transient(Reason.EcsUnreachable),
+  NetworkError: transient(Reason.EcsUnreachable),
+  IncorrectInstanceStatus: transient(Reason.IncorrectInstanceStatus, 'reobserve'),
+  OperationConflict: transient(Reason.OperationConflict),
+  'InvalidOperation.Conflict': transient(Reason.OperationConflict),
+  IncorrectDiskStatus: transient(Reason.IncorrectDiskStatus, 'slow'),
+  DiskError: transient(Reason.IncorrectDiskStatus, 'slow'),
+  InstanceLockedForSecurity: terminal(Reason.InstanceLockedForSecurity),
+  'InvalidInstanceId.NotFound': terminal(Reason.InstanceNotFound),
+  'InstanceType.ParameterMismatch': terminal(Reason.ConfirmStopRequired),
+  InstanceExpiredOrInArrears: terminal(Reason.InstanceExpiredOrInArrears),
+  'InvalidInstanceId.NotSupport': terminal(Reason.OperationNotSupported),
+  'InvalidParameter.KMSKeyId.KMSUnauthorized': terminal(Reason.KMSUnauthorized),
+  'InvalidAccessKeyId.NotFound': terminal(Reason.InvalidCredentials),
+  'InvalidAccessKeyId.Inactive': terminal(Reason.InvalidCredentials),
+  SignatureDoesNotMatch: terminal(Reason.InvalidCredentials),
+  InvalidCredentials: terminal(Reason.InvalidCredentials),
+  NoPermission: terminal(Reason.Forbidden),
+  InvalidSpec: terminal(Reason.InvalidSpec),
+  DryRunOperation: { reason: Reason.DryRunSucceeded, errorClass: 'dryRunPassed', backoff: 'normal', throttled: false },
+};
+
+/** Classifies an ECS error code (and HTTP status when known). Unknown codes are EcsError, transient, slow. */
+export function classify(code: string, httpStatus?: number): Classification {
+  const exact = EXACT[code];
+  if (exact) return exact;
+  if (code.includes('Throttling')) return { ...transient(Reason.Throttled), throttled: true };
+  if (code.startsWith('InvalidSecurityToken.')) return terminal(Reason.InvalidCredentials);
+  if (code.startsWith('Forbidden')) return terminal(Reason.Forbidden);
+  if (httpStatus !== undefined && httpStatus >= 500) {
+    return httpStatus === 503 ? transient(Reason.ServiceUnavailable) : transient(Reason.InternalError);
+  }
+  return transient(Reason.EcsError, 'slow');
+}
+
+/** A failed ECS call, already classified. Carries nothing secret. */
+export class EcsCallError extends Error {
+  readonly code: string;
+  readonly ecsMessage: string;
+  readonly requestId: string | undefined;
+  readonly httpStatus: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly classification: Classification;
+
+  constructor(init: {
+    code: string;
+    message: string;
+    requestId?: string | undefined;
+    httpStatus?: number | undefined;
+    retryAfterMs?: number | undefined;
+  }) {
+    super(`${init.code}: ${init.message}${init.requestId ? ` (RequestId ${init.requestId})` : ''}`);
+    this.name = 'EcsCallError';
+    this.code = init.code;
+    this.ecsMessage = init.message;
+    this.requestId = init.requestId;
+    this.httpStatus = init.httpStatus;
+    this.retryAfterMs = init.retryAfterMs;
+    this.classification = classify(init.code, init.httpStatus);
+  }
+
+  /** API.md's condition message: `<ECS code>: <ECS message> (RequestId <id>)`. */
+  conditionMessage(): string {
+    return this.message;
+  }
+}
+
+const MAX_ECS_MESSAGE = 900;
+/** Node's own socket error codes (ECONNRESET, ETIMEDOUT, EAI_AGAIN…), as opposed to ECS codes. */
+const NODE_SYSTEM_ERROR = /^E[A-Z_]+$/;
+
+/**
+ * Turns whatever the Alibaba SDK (or the network) threw into an EcsCallError. The SDK throws
+ * ThrottlingError / ClientError / ServerError with `code`, `statusCode`, `data` and, for
+ * throttling, `retryAfter`; a non-JSON body gives a SyntaxError; a timeout an error without
+ * `code` whose message starts with ConnectTimeout or ReadTimeout.
+ */
+export function fromSdkError(err: unknown): EcsCallError {
+  if (err instanceof EcsCallError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const message = typeof e['message'] === 'string' ? (e['message'] as string) : String(err);
+  const data = typeof e['data'] === 'object' && e['data'] !== null ? (e['data'] as Record<string, unknown>) : {};
+  const code = typeof e['code'] === 'string' && e['code'] !== '' ? (e['code'] as string) : undefined;
+  const statusCode = typeof e['statusCode'] === 'number' ? (e['statusCode'] as number) : undefined;
+  const requestId =
+    (typeof e['requestId'] === 'string' && e['requestId']) ||
+    (typeof data['RequestId'] === 'string' && (data['RequestId'] as string)) ||
+    undefined;
+  const retryAfter = typeof e['retryAfter'] === 'number' && e['retryAfter'] > 0 ? (e['retryAfter'] as number) : undefined;
+
+  if (code && !NODE_SYSTEM_ERROR.test(code)) {
+    const ecsMessage = typeof data['Message'] === 'string' ? (data['Message'] as string) : stripSdkPrefix(message, code);
+    return new EcsCallError({
+      code,
+      message: truncate(ecsMessage),
+      requestId: requestId || undefined,
+      httpStatus: statusCode,
+      retryAfterMs: retryAfter,
+    });
+  }
+  if (/^(ConnectTimeout|ReadTimeout)/.test(message) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
+    return new EcsCallError({ code: 'Timeout', message: truncate(message) });
+  }
+  return new EcsCallError({ code: 'NetworkError', message: truncate(describeNetworkError(err, message)) });
+}
+
+function describeNetworkError(err: unknown, message: string): string {
+  if (err instanceof SyntaxError) return `unparsable response from ECS: ${message}`;
+  return message;
+}
+
+function stripSdkPrefix(message: string, code: string): string {
+  // The SDK formats "code: <Code>, <Message> request id: ..." — keep the ECS message only.
+  const m = /^code: [^,]*, (.*?)(?: request id: .*)?$/s.exec(message);
+  return m?.[1] ?? message.replace(code, '').trim();
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_ECS_MESSAGE ? `${s.slice(0, MAX_ECS_MESSAGE)}…` : s;
+}

@@ -1,0 +1,92 @@
+import type { InstanceStatus, StoppedMode } from '../api/types.ts';
+
+/** Access keys from a resource's credentials Secret. Never logged. */
+export interface AccessKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
+
+/**
+ * Where a call goes: a region and the credentials to sign with. `credentialsKey` identifies
+ * the credentials for grouping (clients, batches, rate limits) without holding secrets:
+ * "default" for the controller's own chain, else a digest of the Secret's contents.
+ */
+export interface EcsTarget {
+  regionId: string;
+  credentialsKey: string;
+  accessKey?: AccessKey;
+}
+
+export interface StopOptions {
+  stoppedMode?: StoppedMode;
+  forceStop: boolean;
+  confirmStop: boolean;
+  hibernate: boolean;
+  dryRun: boolean;
+}
+
+export interface StartOptions {
+  dryRun: boolean;
+}
+
+export interface Observation {
+  instanceId: string;
+  /** false when ECS does not know the instance in this region. */
+  found: boolean;
+  status?: InstanceStatus;
+  lockReasons: string[];
+  requestId?: string;
+}
+
+export interface ActionResult {
+  requestId: string;
+}
+
+/**
+ * What the reconciler needs from ECS, one instance at a time. Batching, rate limiting,
+ * retries and metrics are the implementation's business. Failures reject with EcsCallError.
+ */
+export interface EcsGateway {
+  observe(target: EcsTarget, instanceId: string): Promise<Observation>;
+  stop(target: EcsTarget, instanceId: string, options: StopOptions): Promise<ActionResult>;
+  start(target: EcsTarget, instanceId: string, options: StartOptions): Promise<ActionResult>;
+}
+
+export interface DescribedInstance {
+  instanceId: string;
+  status: string;
+  lockReasons: string[];
+}
+
+export interface BatchItemResult {
+  instanceId: string;
+  /** "200" on success, else the ECS error code. */
+  code: string;
+  message: string;
+  currentStatus?: string;
+}
+
+export interface BatchResult {
+  requestId: string;
+  results: BatchItemResult[];
+}
+
+/** The ECS calls the controller makes, for one region and one set of credentials. */
+export interface EcsApi {
+  readonly regionId: string;
+  describeInstances(instanceIds: string[]): Promise<{ requestId: string; instances: DescribedInstance[] }>;
+  stopInstance(instanceId: string, options: StopOptions): Promise<ActionResult>;
+  stopInstances(instanceIds: string[], options: StopOptions): Promise<BatchResult>;
+  startInstance(instanceId: string, options: StartOptions): Promise<ActionResult>;
+  startInstances(instanceIds: string[], options: StartOptions): Promise<BatchResult>;
+}
+
+export type EcsAction =
+  | 'DescribeInstances'
+  | 'StopInstance'
+  | 'StopInstances'
+  | 'StartInstance'
+  | 'StartInstances';
+
+export type EcsApiFactory = (target: EcsTarget) => EcsApi;

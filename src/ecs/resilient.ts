@@ -1,0 +1,57 @@
+import pRetry from 'p-retry';
+import { EcsCallError, fromSdkError } from './errors.ts';
+import type { EcsAction, EcsApi } from './gateway.ts';
+import type { RegionRateLimiter } from './rate-limit.ts';
+
+export interface RetryOptions {
+  /** Short in-call retries for transient errors; longer waits belong to the workqueue. */
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+/**
+ * Decorates an EcsApi: every attempt first takes a token from the region's limiter; throttling
+ * slows the region down; InternalError, ServiceUnavailable, 5xx, timeouts and throttling are
+ * retried a few times with exponential backoff and jitter. Errors needing a fresh look
+ * (IncorrectInstanceStatus) or a person (terminal) are not retried here.
+ */
+export function resilient(api: EcsApi, limiter: RegionRateLimiter, retry: RetryOptions): EcsApi {
+  const run = <T>(action: EcsAction, fn: () => Promise<T>): Promise<T> =>
+    pRetry(
+      async () => {
+        await limiter.acquire(action);
+        try {
+          return await fn();
+        } catch (err) {
+          const e = fromSdkError(err);
+          if (e.classification.throttled) limiter.onThrottled(e.retryAfterMs);
+          throw e;
+        }
+      },
+      {
+        retries: retry.retries,
+        minTimeout: retry.minTimeoutMs,
+        maxTimeout: retry.maxTimeoutMs,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) => error instanceof EcsCallError && retriable(error, action),
+      },
+    );
+  return {
+    regionId: api.regionId,
+    describeInstances: (ids) => run('DescribeInstances', () => api.describeInstances(ids)),
+    stopInstance: (id, o) => run('StopInstance', () => api.stopInstance(id, o)),
+    stopInstances: (ids, o) => run('StopInstances', () => api.stopInstances(ids, o)),
+    startInstance: (id, o) => run('StartInstance', () => api.startInstance(id, o)),
+    startInstances: (ids, o) => run('StartInstances', () => api.startInstances(ids, o)),
+  };
+}
+
+function retriable(e: EcsCallError, action: EcsAction): boolean {
+  const c = e.classification;
+  if (c.errorClass !== 'transient' || c.backoff !== 'normal') return false;
+  // A write that timed out may have been applied; the next pass observes before acting again.
+  if ((e.code === 'Timeout' || e.code === 'NetworkError') && action !== 'DescribeInstances') return false;
+  return true;
+}

@@ -1,0 +1,161 @@
+import EcsModule, * as $Ecs from '@alicloud/ecs20140526';
+import * as OpenApi from '@alicloud/openapi-core';
+import CredentialsModule from '@alicloud/credentials';
+import * as $dara from '@darabonba/typescript';
+import type {
+  ActionResult,
+  BatchResult,
+  DescribedInstance,
+  EcsApi,
+  EcsTarget,
+  StartOptions,
+  StopOptions,
+} from './gateway.ts';
+import { fromSdkError } from './errors.ts';
+
+// Both packages are CommonJS transpiled from TypeScript: the class is the `default` export.
+type EcsClient = InstanceType<typeof EcsModule.default>;
+const EcsClientClass = EcsModule.default;
+type Credential = InstanceType<typeof CredentialsModule.default>;
+const CredentialClass = CredentialsModule.default;
+const CredentialConfigClass = CredentialsModule.Config;
+
+export interface SdkClientOptions {
+  /** `--ecs-endpoint`: `http://127.0.0.1:9000` or `https://ecs-vpc.cn-hangzhou.aliyuncs.com`; unset = regional public endpoint. */
+  endpoint?: string;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+}
+
+/** One SDK client per region and credentials, speaking to ECS through the real `@alicloud/ecs20140526`. */
+export class SdkEcsApi implements EcsApi {
+  readonly regionId: string;
+  private readonly client: EcsClient;
+  private readonly runtime: $dara.RuntimeOptions;
+
+  constructor(target: EcsTarget, options: SdkClientOptions, defaultCredential: () => Credential) {
+    this.regionId = target.regionId;
+    const { host, protocol } = endpointFor(target.regionId, options.endpoint);
+    const credential = target.accessKey
+      ? new CredentialClass(
+          new CredentialConfigClass({
+            type: target.accessKey.securityToken ? 'sts' : 'access_key',
+            accessKeyId: target.accessKey.accessKeyId,
+            accessKeySecret: target.accessKey.accessKeySecret,
+            ...(target.accessKey.securityToken ? { securityToken: target.accessKey.securityToken } : {}),
+          }),
+        )
+      : defaultCredential();
+    const config = new OpenApi.$OpenApiUtil.Config({
+      credential,
+      endpoint: host,
+      protocol,
+      regionId: target.regionId,
+      connectTimeout: options.connectTimeoutMs,
+      readTimeout: options.readTimeoutMs,
+    });
+    this.client = new EcsClientClass(config);
+    this.runtime = new $dara.RuntimeOptions({
+      autoretry: false,
+      connectTimeout: options.connectTimeoutMs,
+      readTimeout: options.readTimeoutMs,
+    });
+  }
+
+  async describeInstances(instanceIds: string[]): Promise<{ requestId: string; instances: DescribedInstance[] }> {
+    const request = new $Ecs.DescribeInstancesRequest({
+      regionId: this.regionId,
+      instanceIds: JSON.stringify(instanceIds),
+      maxResults: 100,
+    });
+    const res = await this.call(() => this.client.describeInstancesWithOptions(request, this.runtime));
+    const list = res.body?.instances?.instance ?? [];
+    return {
+      requestId: res.body?.requestId ?? '',
+      instances: list.map((i) => ({
+        instanceId: i.instanceId ?? '',
+        status: i.status ?? '',
+        lockReasons: (i.operationLocks?.lockReason ?? []).map((l) => l.lockReason ?? '').filter((r) => r !== ''),
+      })),
+    };
+  }
+
+  async stopInstance(instanceId: string, o: StopOptions): Promise<ActionResult> {
+    const request = new $Ecs.StopInstanceRequest({
+      instanceId,
+      forceStop: o.forceStop,
+      confirmStop: o.confirmStop,
+      hibernate: o.hibernate,
+      dryRun: o.dryRun,
+      ...(o.stoppedMode ? { stoppedMode: o.stoppedMode } : {}),
+    });
+    const res = await this.call(() => this.client.stopInstanceWithOptions(request, this.runtime));
+    return { requestId: res.body?.requestId ?? '' };
+  }
+
+  async stopInstances(instanceIds: string[], o: StopOptions): Promise<BatchResult> {
+    const request = new $Ecs.StopInstancesRequest({
+      regionId: this.regionId,
+      instanceId: instanceIds,
+      forceStop: o.forceStop,
+      dryRun: o.dryRun,
+      batchOptimization: 'SuccessFirst',
+      ...(o.stoppedMode ? { stoppedMode: o.stoppedMode } : {}),
+    });
+    const res = await this.call(() => this.client.stopInstancesWithOptions(request, this.runtime));
+    return {
+      requestId: res.body?.requestId ?? '',
+      results: (res.body?.instanceResponses?.instanceResponse ?? []).map((r) => ({
+        instanceId: r.instanceId ?? '',
+        code: r.code ?? '',
+        message: r.message ?? '',
+        ...(r.currentStatus ? { currentStatus: r.currentStatus } : {}),
+      })),
+    };
+  }
+
+  async startInstance(instanceId: string, o: StartOptions): Promise<ActionResult> {
+    const request = new $Ecs.StartInstanceRequest({ instanceId, dryRun: o.dryRun });
+    const res = await this.call(() => this.client.startInstanceWithOptions(request, this.runtime));
+    return { requestId: res.body?.requestId ?? '' };
+  }
+
+  async startInstances(instanceIds: string[], o: StartOptions): Promise<BatchResult> {
+    const request = new $Ecs.StartInstancesRequest({
+      regionId: this.regionId,
+      instanceId: instanceIds,
+      dryRun: o.dryRun,
+      batchOptimization: 'SuccessFirst',
+    });
+    const res = await this.call(() => this.client.startInstancesWithOptions(request, this.runtime));
+    return {
+      requestId: res.body?.requestId ?? '',
+      results: (res.body?.instanceResponses?.instanceResponse ?? []).map((r) => ({
+        instanceId: r.instanceId ?? '',
+        code: r.code ?? '',
+        message: r.message ?? '',
+        ...(r.currentStatus ? { currentStatus: r.currentStatus } : {}),
+      })),
+    };
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw fromSdkError(err);
+    }
+  }
+}
+
+export function endpointFor(regionId: string, override?: string): { host: string; protocol: 'HTTP' | 'HTTPS' } {
+  if (!override) return { host: `ecs.${regionId}.aliyuncs.com`, protocol: 'HTTPS' };
+  const url = new URL(override.includes('://') ? override : `https://${override}`);
+  return { host: url.host, protocol: url.protocol === 'http:' ? 'HTTP' : 'HTTPS' };
+}
+
+/** The controller's own credentials: the `@alicloud/credentials` default chain, created once. */
+export function defaultCredentialChain(): () => Credential {
+  let credential: Credential | undefined;
+  return () => (credential ??= new CredentialClass());
+}

@@ -1,0 +1,127 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const CONTROLLER_NAME = 'ecsinstancepower';
+
+export interface ResourceSummary {
+  desiredState: string;
+  ready: string;
+  reason: string;
+}
+
+/**
+ * Every metric of API.md, on a registry of its own so that several controllers can live in one
+ * process (tests) without sharing counters. Names and labels follow controller-runtime.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly reconcileTotal = new Counter({
+    name: 'controller_runtime_reconcile_total',
+    help: 'Total number of reconciliations per controller',
+    labelNames: ['controller', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileErrors = new Counter({
+    name: 'controller_runtime_reconcile_errors_total',
+    help: 'Total number of reconciliation errors per controller',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileTime = new Histogram({
+    name: 'controller_runtime_reconcile_time_seconds',
+    help: 'Length of time per reconciliation per controller',
+    labelNames: ['controller'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60],
+    registers: [this.registry],
+  });
+  readonly activeWorkers = new Gauge({
+    name: 'controller_runtime_active_workers',
+    help: 'Number of currently used workers per controller',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
+  readonly maxConcurrentReconciles = new Gauge({
+    name: 'controller_runtime_max_concurrent_reconciles',
+    help: 'Maximum number of concurrent reconciles per controller',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
+
+  readonly workqueueDepth = new Gauge({
+    name: 'workqueue_depth',
+    help: 'Current depth of workqueue',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly workqueueAdds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Total number of adds handled by workqueue',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly workqueueRetries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Total number of retries handled by workqueue',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly workqueueQueueDuration = new Histogram({
+    name: 'workqueue_queue_duration_seconds',
+    help: 'How long in seconds an item stays in workqueue before being requested',
+    labelNames: ['name'] as const,
+    buckets: [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.1, 1, 10, 100, 1000],
+    registers: [this.registry],
+  });
+  readonly workqueueWorkDuration = new Histogram({
+    name: 'workqueue_work_duration_seconds',
+    help: 'How long in seconds processing an item from workqueue takes',
+    labelNames: ['name'] as const,
+    buckets: [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.1, 1, 10, 100, 1000],
+    registers: [this.registry],
+  });
+
+  readonly leaderStatus = new Gauge({
+    name: 'leader_election_master_status',
+    help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ecsRequests = new Counter({
+    name: 'ecs_api_requests_total',
+    help: 'ECS API calls by action, region and result code (OK, an ECS error code, Timeout or NetworkError)',
+    labelNames: ['action', 'region', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly ecsDuration = new Histogram({
+    name: 'ecs_api_request_duration_seconds',
+    help: 'Latency of ECS API calls',
+    labelNames: ['action', 'region'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private resourceSource: () => Iterable<ResourceSummary> = () => [];
+
+  readonly resources = ((source: () => () => Iterable<ResourceSummary>) =>
+    new Gauge({
+      name: 'ecspower_resources',
+      help: 'EcsInstancePower resources by desired state, Ready status and Ready reason',
+      labelNames: ['desired_state', 'ready', 'reason'] as const,
+      registers: [this.registry],
+      // Counted from the informer cache at scrape time, so it can never drift from the objects.
+      collect() {
+        this.reset();
+        for (const r of source()()) this.inc({ desired_state: r.desiredState, ready: r.ready, reason: r.reason });
+      },
+    }))(() => this.resourceSource);
+
+  /** Where ecspower_resources counts from. */
+  countResourcesFrom(source: () => Iterable<ResourceSummary>): void {
+    this.resourceSource = source;
+  }
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,107 @@
+import type { EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../api/types.ts';
+import { findCondition } from '../api/conditions.ts';
+import { Reason } from '../api/reasons.ts';
+import type { Observation } from '../ecs/gateway.ts';
+import type { Action, Outcome } from './outcome.ts';
+
+/** An action this controller issued recently (kept in memory only). */
+export interface RecentRequest {
+  generation: number;
+  action: Action['kind'];
+  at: number;
+}
+
+export interface DecideInput {
+  spec: EcsInstancePowerSpec;
+  generation: number;
+  status: EcsInstancePowerStatus | undefined;
+  observation: Observation;
+  recentRequest: RecentRequest | undefined;
+  now: number;
+  /**
+   * ECS reports a stop or start a moment after accepting it; within this window after our own
+   * accepted call, a still-Running (or still-Stopped) instance is waited for, not asked again.
+   */
+  requestGraceMs: number;
+}
+
+export type Decision = { kind: 'act'; action: Action } | { kind: 'report'; outcome: Outcome };
+
+/** The reconcile decision: pure, from the spec, the last status and what ECS showed. */
+export function decide(input: DecideInput): Decision {
+  const { spec, observation } = input;
+  if (!observation.found || observation.status === undefined) {
+    return report({
+      kind: 'terminalError',
+      reason: Reason.InstanceNotFound,
+      message: `InvalidInstanceId.NotFound: instance ${spec.instanceId} does not exist in region ${spec.regionId}${
+        observation.requestId ? ` (RequestId ${observation.requestId})` : ''
+      }`,
+    });
+  }
+  const seen: InstanceStatus = observation.status;
+  const desired = spec.desiredState;
+
+  if (seen === desired) {
+    return report({ kind: 'converged', reason: desired, instanceStatus: seen, message: `Instance ${spec.instanceId} is ${seen}` });
+  }
+  if (seen === 'Pending' || seen === 'Starting' || seen === 'Stopping') {
+    return report({
+      kind: 'inProgress',
+      reason: seen,
+      instanceStatus: seen,
+      message: `Instance ${spec.instanceId} is ${seen}; desired ${desired}`,
+    });
+  }
+
+  // The instance rests in the opposite state.
+  const action: Action = desired === 'Stopped' ? { kind: 'stop' } : { kind: 'start' };
+
+  if (spec.dryRun) {
+    if (dryRunValidated(input.status, input.generation)) {
+      const ready = findCondition(input.status?.conditions, 'Ready');
+      return report({ kind: 'dryRunPassed', instanceStatus: seen, message: ready?.message ?? 'DryRunOperation' });
+    }
+    return { kind: 'act', action };
+  }
+
+  if ((spec.driftPolicy ?? 'Enforce') === 'Observe' && convergedBefore(input.status, input.generation)) {
+    return report({
+      kind: 'drifted',
+      instanceStatus: seen,
+      message: `Instance ${spec.instanceId} is ${seen}, desired ${desired}; driftPolicy Observe leaves it as it is`,
+    });
+  }
+
+  const recent = input.recentRequest;
+  if (
+    recent &&
+    recent.generation === input.generation &&
+    recent.action === action.kind &&
+    input.now - recent.at < input.requestGraceMs
+  ) {
+    return report({
+      kind: 'inProgress',
+      reason: action.kind === 'stop' ? Reason.StopRequested : Reason.StartRequested,
+      instanceStatus: seen,
+      message: `Waiting for instance ${spec.instanceId} to leave ${seen}`,
+    });
+  }
+  return { kind: 'act', action };
+}
+
+function report(outcome: Outcome): Decision {
+  return { kind: 'report', outcome };
+}
+
+function dryRunValidated(status: EcsInstancePowerStatus | undefined, generation: number): boolean {
+  const ready = findCondition(status?.conditions, 'Ready');
+  return ready?.status === 'True' && ready.reason === Reason.DryRunSucceeded && ready.observedGeneration === generation;
+}
+
+/** driftPolicy Observe acts once per generation: once this generation was reached, only report. */
+function convergedBefore(status: EcsInstancePowerStatus | undefined, generation: number): boolean {
+  const ready = findCondition(status?.conditions, 'Ready');
+  if (!ready || ready.observedGeneration !== generation) return false;
+  return ready.status === 'True' || ready.reason === Reason.Drifted;
+}

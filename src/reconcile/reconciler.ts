@@ -1,0 +1,228 @@
+import type { EcsInstancePower, EcsInstancePowerSpec, InstanceStatus } from '../api/types.ts';
+import { findCondition } from '../api/conditions.ts';
+import { EventReason, Reason } from '../api/reasons.ts';
+import type { ReconcileResult } from '../controller/result.ts';
+import { done } from '../controller/result.ts';
+import { fromSdkError } from '../ecs/errors.ts';
+import type { EcsGateway, EcsTarget, Observation } from '../ecs/gateway.ts';
+import { CredentialsError } from '../kube/credentials.ts';
+import type { CredentialsSource } from '../kube/credentials.ts';
+import { isConflict } from '../kube/errors.ts';
+import type { EventRecorder } from '../kube/event-recorder.ts';
+import type { StatusWriter } from '../kube/status-writer.ts';
+import type { Logger } from '../log.ts';
+import type { Clock } from '../util/clock.ts';
+import { decide } from './decide.ts';
+import type { RecentRequest } from './decide.ts';
+import { eventsFor } from './events.ts';
+import type { Action, Outcome } from './outcome.ts';
+import { requeueFor } from './requeue.ts';
+import type { Timing } from './requeue.ts';
+import { invalidSpec, startOptions, stopOptions } from './spec.ts';
+import { nextStatus, statusEqual } from './status.ts';
+
+export interface ResourceLookup {
+  get(key: string): EcsInstancePower | undefined;
+  /** Keys of every resource naming this instance in this region. */
+  claimants(regionId: string, instanceId: string): string[];
+}
+
+export interface ReconcilerDeps {
+  cache: ResourceLookup;
+  gateway: EcsGateway;
+  credentials: CredentialsSource;
+  status: StatusWriter;
+  events: EventRecorder;
+  clock: Clock;
+  timing: Timing;
+  random: () => number;
+  log: Logger;
+}
+
+/**
+ * One pass for one resource: read it from the cache, observe the instance, decide, act at most
+ * once, and write the status only when it differs. Everything it decides comes from the pure
+ * functions beside it; this file only does the I/O in order.
+ */
+export class Reconciler {
+  private readonly recent = new Map<string, RecentRequest>();
+
+  constructor(private readonly d: ReconcilerDeps) {}
+
+  forget(key: string): void {
+    this.recent.delete(key);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const obj = this.d.cache.get(key);
+    if (!obj) {
+      this.recent.delete(key);
+      return done;
+    }
+    if (obj.metadata.deletionTimestamp) return done;
+    const generation = obj.metadata.generation ?? 0;
+    const now = this.d.clock.now();
+    const outcome = await this.outcomeFor(key, obj, generation, now);
+
+    const next = nextStatus(obj.status, outcome, generation, new Date(now));
+    for (const e of eventsFor(obj.status, next, outcome)) this.d.events.emit(obj, e.type, e.reason, e.message);
+    if (!statusEqual(obj.status, next)) {
+      try {
+        await this.d.status.write(obj, next);
+      } catch (err) {
+        if (isConflict(err)) {
+          return { kind: 'error', error: new Error('status changed since it was read; retrying'), backoff: 'normal' };
+        }
+        throw err;
+      }
+    }
+    return requeueFor(outcome, this.d.timing, this.d.random);
+  }
+
+  private async outcomeFor(key: string, obj: EcsInstancePower, generation: number, now: number): Promise<Outcome> {
+    const invalid = invalidSpec(obj.spec);
+    if (invalid) return { kind: 'terminalError', reason: Reason.InvalidSpec, message: `InvalidSpec: ${invalid}` };
+    const spec = obj.spec;
+    const rival = this.rivalOwner(key, obj);
+    if (rival) {
+      return {
+        kind: 'terminalError',
+        reason: Reason.InvalidSpec,
+        message: `InvalidSpec: instance ${spec.instanceId} in ${spec.regionId} is already managed by EcsInstancePower ${rival}; one resource per instance`,
+      };
+    }
+
+    let target: EcsTarget;
+    try {
+      const creds = await this.d.credentials.resolve(obj.metadata.namespace ?? 'default', spec.credentialsSecretRef?.name);
+      target = { regionId: spec.regionId, ...creds };
+    } catch (err) {
+      if (err instanceof CredentialsError) {
+        return { kind: 'terminalError', reason: Reason.InvalidCredentials, message: `InvalidCredentials: ${err.message}` };
+      }
+      throw err;
+    }
+
+    let observation: Observation;
+    try {
+      observation = await this.d.gateway.observe(target, spec.instanceId);
+    } catch (err) {
+      const e = fromSdkError(err);
+      const c = e.classification;
+      if (c.errorClass === 'terminal') return { kind: 'terminalError', reason: c.reason, message: e.message };
+      return {
+        kind: 'observeFailed',
+        reason: c.reason,
+        message: e.message,
+        backoff: c.backoff,
+        ...(e.retryAfterMs ? { retryAfterMs: e.retryAfterMs } : {}),
+      };
+    }
+
+    const decision = decide({
+      spec,
+      generation,
+      status: obj.status,
+      observation,
+      recentRequest: this.recent.get(key),
+      now,
+      requestGraceMs: 2 * this.d.timing.pollIntervalMs,
+    });
+    if (decision.kind === 'report') return decision.outcome;
+
+    const blocked = lockOutcome(observation, spec);
+    if (blocked) return blocked;
+    const ready = findCondition(obj.status?.conditions, 'Ready');
+    if (ready?.status === 'True' && ready.observedGeneration === generation && !spec.dryRun) {
+      this.d.events.emit(obj, 'Normal', EventReason.DriftDetected, `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}`);
+    }
+    return this.act(key, obj, spec, target, decision.action, observation.status, generation, now);
+  }
+
+  private async act(
+    key: string,
+    obj: EcsInstancePower,
+    spec: EcsInstancePowerSpec,
+    target: EcsTarget,
+    action: Action,
+    seen: InstanceStatus | undefined,
+    generation: number,
+    now: number,
+  ): Promise<Outcome> {
+    const call = action.kind === 'stop' ? 'StopInstance' : 'StartInstance';
+    const log = this.d.log.with({ resource: key, instanceId: spec.instanceId, region: spec.regionId });
+    try {
+      const r =
+        action.kind === 'stop'
+          ? await this.d.gateway.stop(target, spec.instanceId, stopOptions(spec))
+          : await this.d.gateway.start(target, spec.instanceId, startOptions(spec));
+      this.recent.set(key, { generation, action: action.kind, at: now });
+      log.info(`${call} accepted`, { requestId: r.requestId, dryRun: spec.dryRun ?? false });
+      if (spec.dryRun) {
+        return { kind: 'dryRunPassed', ...(seen ? { instanceStatus: seen } : {}), message: `${call} validated (RequestId ${r.requestId})`, requestId: r.requestId };
+      }
+      return {
+        kind: 'inProgress',
+        reason: action.kind === 'stop' ? Reason.StopRequested : Reason.StartRequested,
+        ...(seen ? { instanceStatus: seen } : {}),
+        message: `${call} accepted for ${spec.instanceId} (RequestId ${r.requestId})`,
+        requestId: r.requestId,
+      };
+    } catch (err) {
+      const e = fromSdkError(err);
+      const c = e.classification;
+      log.info(`${call} failed`, { code: e.code, requestId: e.requestId, class: c.errorClass });
+      const instanceStatus = seen ? { instanceStatus: seen } : {};
+      switch (c.errorClass) {
+        case 'dryRunPassed':
+          return { kind: 'dryRunPassed', ...instanceStatus, message: e.message, ...(e.requestId ? { requestId: e.requestId } : {}) };
+        case 'terminal':
+          return { kind: 'terminalError', reason: c.reason, message: e.message, ...instanceStatus };
+        case 'transient':
+          return {
+            kind: 'transientError',
+            reason: c.reason,
+            message: e.message,
+            backoff: c.backoff,
+            ...(e.retryAfterMs ? { retryAfterMs: e.retryAfterMs } : {}),
+            ...instanceStatus,
+          };
+      }
+    }
+  }
+
+  /** Two resources for one instance would fight; the oldest keeps it, the others are InvalidSpec. */
+  private rivalOwner(key: string, obj: EcsInstancePower): string | undefined {
+    const keys = this.d.cache.claimants(obj.spec.regionId, obj.spec.instanceId);
+    if (keys.length < 2) return undefined;
+    const rank = (k: string): [number, string] => {
+      const o = k === key ? obj : this.d.cache.get(k);
+      const t = o?.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).getTime() : Number.MAX_SAFE_INTEGER;
+      return [t, k];
+    };
+    const owner = keys.map(rank).sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]))[0]![1];
+    return owner === key ? undefined : owner;
+  }
+}
+
+/** ECS refuses to stop or start a locked instance; its OperationLocks say so without a write call. */
+function lockOutcome(o: Observation, spec: EcsInstancePowerSpec): Outcome | undefined {
+  const rid = o.requestId ? ` (RequestId ${o.requestId})` : '';
+  if (o.lockReasons.includes('security')) {
+    return {
+      kind: 'terminalError',
+      reason: Reason.InstanceLockedForSecurity,
+      message: `InstanceLockedForSecurity: instance ${spec.instanceId} has a security lock (OperationLocks: ${o.lockReasons.join(', ')})${rid}`,
+      ...(o.status ? { instanceStatus: o.status } : {}),
+    };
+  }
+  if (o.lockReasons.includes('financial')) {
+    return {
+      kind: 'terminalError',
+      reason: Reason.InstanceExpiredOrInArrears,
+      message: `InstanceExpiredOrInArrears: instance ${spec.instanceId} is locked for an overdue payment (OperationLocks: ${o.lockReasons.join(', ')})${rid}`,
+      ...(o.status ? { instanceStatus: o.status } : {}),
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,38 @@
+import type { ReconcileResult } from '../controller/result.ts';
+import type { Outcome } from './outcome.ts';
+
+export interface Timing {
+  pollIntervalMs: number;
+  resyncPeriodMs: number;
+  terminalRecheckMs: number;
+}
+
+/**
+ * When to look again (pure). In-sync resources come back on the resync period, spread by up to
+ * 10% so that a fleet created at once does not resync at once; instances in transition on the
+ * poll interval; terminal errors on the slow period; transient errors through the queue's
+ * per-key backoff.
+ */
+export function requeueFor(outcome: Outcome, t: Timing, random: () => number): ReconcileResult {
+  switch (outcome.kind) {
+    case 'converged':
+    case 'drifted':
+    case 'dryRunPassed':
+      return { kind: 'requeueAfter', ms: Math.round(t.resyncPeriodMs * (1 - 0.1 * random())) };
+    case 'inProgress':
+      return { kind: 'requeueAfter', ms: t.pollIntervalMs };
+    case 'terminalError':
+      return { kind: 'requeueAfter', ms: t.terminalRecheckMs };
+    case 'observeFailed':
+    case 'transientError': {
+      if (outcome.backoff === 'reobserve') return { kind: 'requeueAfter', ms: Math.min(t.pollIntervalMs, 1000) };
+      const error = new Error(`${outcome.reason}: ${outcome.message}`);
+      return {
+        kind: 'error',
+        error,
+        backoff: outcome.backoff === 'slow' ? 'slow' : 'normal',
+        ...(outcome.retryAfterMs ? { minDelayMs: outcome.retryAfterMs } : {}),
+      };
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus } from '../api/types.ts';
+import { findCondition, setCondition } from '../api/conditions.ts';
+import { Reason } from '../api/reasons.ts';
+import type { Outcome } from './outcome.ts';
+
+interface Triple {
+  ready: [ConditionStatus, string, string] | 'keep';
+  reconciling: [ConditionStatus, string, string] | 'keep';
+  stalled: [ConditionStatus, string, string] | 'keep';
+}
+
+/**
+ * The status a pass leads to (pure). All three conditions are always present; a transient
+ * failure to observe leaves a converged resource's conditions untouched so that GitOps health
+ * does not flap with ECS hiccups.
+ */
+export function nextStatus(
+  prev: EcsInstancePowerStatus | undefined,
+  outcome: Outcome,
+  generation: number,
+  now: Date,
+): EcsInstancePowerStatus {
+  const t = conditionsFor(prev, outcome, generation);
+  let conditions: Condition[] = [...(prev?.conditions ?? [])];
+  const apply = (type: ConditionType, v: Triple['ready']): void => {
+    if (v === 'keep') {
+      if (!findCondition(conditions, type)) {
+        conditions = setCondition(conditions, { type, status: 'Unknown', reason: Reason.Initializing, message: '', observedGeneration: generation }, now);
+      }
+      return;
+    }
+    conditions = setCondition(conditions, { type, status: v[0], reason: v[1], message: v[2], observedGeneration: generation }, now);
+  };
+  apply('Ready', t.ready);
+  apply('Reconciling', t.reconciling);
+  apply('Stalled', t.stalled);
+
+  const instanceStatus = ('instanceStatus' in outcome ? outcome.instanceStatus : undefined) ?? prev?.instanceStatus;
+  const requestId = 'requestId' in outcome ? outcome.requestId : undefined;
+  const lastRequestId = requestId ?? prev?.lastRequestId;
+  const keepsGeneration = t.ready === 'keep' && t.reconciling === 'keep';
+  const observedGeneration = keepsGeneration && prev?.observedGeneration !== undefined ? prev.observedGeneration : generation;
+  return {
+    observedGeneration,
+    ...(instanceStatus ? { instanceStatus } : {}),
+    ...(lastRequestId ? { lastRequestId } : {}),
+    conditions,
+  };
+}
+
+function conditionsFor(prev: EcsInstancePowerStatus | undefined, outcome: Outcome, generation: number): Triple {
+  switch (outcome.kind) {
+    case 'converged':
+      return {
+        ready: ['True', outcome.reason, outcome.message],
+        reconciling: ['False', outcome.reason, ''],
+        stalled: ['False', outcome.reason, ''],
+      };
+    case 'dryRunPassed':
+      return {
+        ready: ['True', Reason.DryRunSucceeded, outcome.message],
+        reconciling: ['False', Reason.DryRunSucceeded, ''],
+        stalled: ['False', Reason.DryRunSucceeded, ''],
+      };
+    case 'inProgress':
+      return {
+        ready: ['False', outcome.reason, outcome.message],
+        reconciling: ['True', outcome.reason, outcome.message],
+        stalled: ['False', outcome.reason, ''],
+      };
+    case 'drifted':
+      return {
+        ready: ['False', Reason.Drifted, outcome.message],
+        reconciling: ['False', Reason.Drifted, ''],
+        stalled: ['False', Reason.Drifted, ''],
+      };
+    case 'transientError':
+      return {
+        ready: ['False', outcome.reason, outcome.message],
+        reconciling: ['True', outcome.reason, outcome.message],
+        stalled: ['False', outcome.reason, ''],
+      };
+    case 'observeFailed': {
+      const ready = findCondition(prev?.conditions, 'Ready');
+      if (ready?.status === 'True' && prev?.observedGeneration === generation) {
+        return { ready: 'keep', reconciling: 'keep', stalled: 'keep' };
+      }
+      return {
+        ready: ready && prev?.observedGeneration === generation ? 'keep' : ['Unknown', outcome.reason, outcome.message],
+        reconciling: ['True', outcome.reason, outcome.message],
+        stalled: ['False', outcome.reason, ''],
+      };
+    }
+    case 'terminalError':
+      return {
+        ready: ['False', outcome.reason, outcome.message],
+        reconciling: ['False', outcome.reason, ''],
+        stalled: ['True', outcome.reason, outcome.message],
+      };
+  }
+}
+
+/** Semantic equality of two statuses: decides whether a status write is needed. */
+export function statusEqual(a: EcsInstancePowerStatus | undefined, b: EcsInstancePowerStatus | undefined): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(s: EcsInstancePowerStatus | undefined): string {
+  if (!s) return '{}';
+  const conds = [...(s.conditions ?? [])]
+    .sort((x, y) => x.type.localeCompare(y.type))
+    .map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration ?? null]);
+  return JSON.stringify([s.observedGeneration ?? null, s.instanceStatus ?? null, s.lastRequestId ?? null, conds]);
+}
