@@ -55,6 +55,7 @@ export function toRfc3339(d: Date): string {
 export function boundMessage(message: string): string {
   // eslint-disable-next-line no-control-regex
   const clean = message.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ').toWellFormed();
+  if (clean === '') return '-';
   if (clean.length <= MAX_MESSAGE_LENGTH) return clean;
   return clean.slice(0, MAX_MESSAGE_LENGTH - 1).toWellFormed() + '…';
 }

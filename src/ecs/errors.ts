@@ -134,13 +134,17 @@ export function fromSdkError(err: unknown): EcsCallError {
   if (/^(ConnectTimeout|ReadTimeout)/.test(message) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
     return new EcsCallError({ code: 'Timeout', message: truncate(message) });
   }
-  return new EcsCallError({ code: 'NetworkError', message: truncate(describeNetworkError(err, message)) });
+  if (err instanceof SyntaxError) {
+    return new EcsCallError({ code: 'NetworkError', message: truncate(`unparsable response from ECS: ${message}`) });
+  }
+  if ((code && NODE_SYSTEM_ERROR.test(code)) || NETWORK_MESSAGE.test(message)) {
+    return new EcsCallError({ code: 'NetworkError', message: truncate(message) });
+  }
+  // Not a shape ECS or the network produces: a defect on our side. Retried slowly, shown as is.
+  return new EcsCallError({ code: 'EcsError', message: truncate(`${e['name'] ?? 'Error'}: ${message}`) });
 }
 
-function describeNetworkError(err: unknown, message: string): string {
-  if (err instanceof SyntaxError) return `unparsable response from ECS: ${message}`;
-  return message;
-}
+const NETWORK_MESSAGE = /socket|ECONN|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|network|premature close/i;
 
 function stripSdkPrefix(message: string, code: string): string {
   // The SDK formats "code: <Code>, <Message> request id: ..." — keep the ECS message only.

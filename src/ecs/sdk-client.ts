@@ -1,6 +1,6 @@
 import EcsModule, * as $Ecs from '@alicloud/ecs20140526';
 import * as OpenApi from '@alicloud/openapi-core';
-import CredentialsModule from '@alicloud/credentials';
+import CredentialsModule, * as CredentialsNamespace from '@alicloud/credentials';
 import * as $dara from '@darabonba/typescript';
 import type {
   ActionResult,
@@ -13,12 +13,20 @@ import type {
 } from './gateway.ts';
 import { fromSdkError } from './errors.ts';
 
-// Both packages are CommonJS transpiled from TypeScript: the class is the `default` export.
+// Both packages are CommonJS transpiled from TypeScript. Loaded as ESM the default import is the
+// module object (class at `.default`); loaded through a CommonJS transform (tsx under mocha) it
+// is the class itself. Accept both.
+function cjsDefault<T>(mod: { default: T }): T {
+  const inner = (mod as unknown as { default?: T }).default;
+  return typeof inner === 'function' ? inner : (mod as unknown as T);
+}
 type EcsClient = InstanceType<typeof EcsModule.default>;
-const EcsClientClass = EcsModule.default;
+const EcsClientClass = cjsDefault(EcsModule);
 type Credential = InstanceType<typeof CredentialsModule.default>;
-const CredentialClass = CredentialsModule.default;
-const CredentialConfigClass = CredentialsModule.Config;
+const CredentialClass = cjsDefault(CredentialsModule);
+const CredentialConfigClass: typeof CredentialsModule.Config =
+  (CredentialsNamespace as unknown as { Config?: typeof CredentialsModule.Config }).Config ??
+  (CredentialsModule as unknown as { Config: typeof CredentialsModule.Config }).Config;
 
 export interface SdkClientOptions {
   /** `--ecs-endpoint`: `http://127.0.0.1:9000` or `https://ecs-vpc.cn-hangzhou.aliyuncs.com`; unset = regional public endpoint. */

@@ -47,7 +47,9 @@ export class SecretCredentials implements CredentialsSource {
     if (!secretName) return { credentialsKey: 'default' };
     const key = `${namespace}/${secretName}`;
     const hit = this.cache.get(key);
-    if (hit && this.clock.now() - hit.at < this.ttlMs) {
+    // A missing or broken Secret is looked at again sooner than a good one, so that fixing it shows quickly.
+    const ttl = hit?.value instanceof CredentialsError ? Math.min(this.ttlMs, 2_000) : this.ttlMs;
+    if (hit && this.clock.now() - hit.at < ttl) {
       if (hit.value instanceof CredentialsError) throw hit.value;
       return hit.value;
     }

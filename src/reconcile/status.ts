@@ -10,7 +10,8 @@ interface Triple {
 }
 
 /**
- * The status a pass leads to (pure). All three conditions are always present; a transient
+ * The status a pass leads to (pure). Messages are never empty: besides telling a person more,
+ * Kubernetes 1.20 API servers built with Go >= 1.16 reject "" in custom resources. All three conditions are always present; a transient
  * failure to observe leaves a converged resource's conditions untouched so that GitOps health
  * does not flap with ECS hiccups.
  */
@@ -25,7 +26,11 @@ export function nextStatus(
   const apply = (type: ConditionType, v: Triple['ready']): void => {
     if (v === 'keep') {
       if (!findCondition(conditions, type)) {
-        conditions = setCondition(conditions, { type, status: 'Unknown', reason: Reason.Initializing, message: '', observedGeneration: generation }, now);
+        conditions = setCondition(
+          conditions,
+          { type, status: 'Unknown', reason: Reason.Initializing, message: 'Not observed yet', observedGeneration: generation },
+          now,
+        );
       }
       return;
     }
@@ -53,32 +58,32 @@ function conditionsFor(prev: EcsInstancePowerStatus | undefined, outcome: Outcom
     case 'converged':
       return {
         ready: ['True', outcome.reason, outcome.message],
-        reconciling: ['False', outcome.reason, ''],
-        stalled: ['False', outcome.reason, ''],
+        reconciling: ['False', outcome.reason, outcome.message],
+        stalled: ['False', outcome.reason, outcome.message],
       };
     case 'dryRunPassed':
       return {
         ready: ['True', Reason.DryRunSucceeded, outcome.message],
-        reconciling: ['False', Reason.DryRunSucceeded, ''],
-        stalled: ['False', Reason.DryRunSucceeded, ''],
+        reconciling: ['False', Reason.DryRunSucceeded, outcome.message],
+        stalled: ['False', Reason.DryRunSucceeded, outcome.message],
       };
     case 'inProgress':
       return {
         ready: ['False', outcome.reason, outcome.message],
         reconciling: ['True', outcome.reason, outcome.message],
-        stalled: ['False', outcome.reason, ''],
+        stalled: ['False', outcome.reason, outcome.message],
       };
     case 'drifted':
       return {
         ready: ['False', Reason.Drifted, outcome.message],
-        reconciling: ['False', Reason.Drifted, ''],
-        stalled: ['False', Reason.Drifted, ''],
+        reconciling: ['False', Reason.Drifted, outcome.message],
+        stalled: ['False', Reason.Drifted, outcome.message],
       };
     case 'transientError':
       return {
         ready: ['False', outcome.reason, outcome.message],
         reconciling: ['True', outcome.reason, outcome.message],
-        stalled: ['False', outcome.reason, ''],
+        stalled: ['False', outcome.reason, `Retrying: ${outcome.message}`],
       };
     case 'observeFailed': {
       const ready = findCondition(prev?.conditions, 'Ready');
@@ -88,13 +93,13 @@ function conditionsFor(prev: EcsInstancePowerStatus | undefined, outcome: Outcom
       return {
         ready: ready && prev?.observedGeneration === generation ? 'keep' : ['Unknown', outcome.reason, outcome.message],
         reconciling: ['True', outcome.reason, outcome.message],
-        stalled: ['False', outcome.reason, ''],
+        stalled: ['False', outcome.reason, `Retrying: ${outcome.message}`],
       };
     }
     case 'terminalError':
       return {
         ready: ['False', outcome.reason, outcome.message],
-        reconciling: ['False', outcome.reason, ''],
+        reconciling: ['False', outcome.reason, `Blocked until a person acts: ${outcome.message}`],
         stalled: ['True', outcome.reason, outcome.message],
       };
   }

@@ -1,0 +1,525 @@
+/**
+ * The emulator's HTTP server: ECS's ACS3 wire protocol on `POST /`, plus a small unauthenticated
+ * admin API under `/_emulator/` for out-of-process use (demo, benchmark).
+ *
+ * Order of processing for a call: latency -> injected fault -> signature -> version/action ->
+ * throttling -> action. A call answered by a fault, a signature error or throttling changes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ACTIONS, instanceIdsOf } from './actions.ts';
+import { EcsApiError, ecsError, messageOf, statusOf } from './errors.ts';
+import {
+  ACS3_ALGORITHM,
+  canonicalRequest,
+  parseAuthorization,
+  parseQuery,
+  safeEqualHex,
+  sha256Hex,
+  signatureOf,
+  stringToSign,
+} from './signature.ts';
+import { InstanceStore, isInstanceStatus, toView } from './state.ts';
+import { Throttler } from './throttle.ts';
+import type {
+  AccessKey,
+  EcsEmulator,
+  EmulatedInstance,
+  EmulatedInstanceInit,
+  Fault,
+  FaultKind,
+  InstanceStatus,
+  Quota,
+  RecordedCall,
+  StartOptions,
+} from './types.ts';
+
+export const API_VERSION = '2014-05-26';
+const DATE_TOLERANCE_MS = 15 * 60 * 1000;
+const DEFAULT_ACCESS_KEY: AccessKey = { accessKeyId: 'test-ak', accessKeySecret: 'test-secret' };
+
+interface ActiveFault extends Fault {
+  remaining: number;
+}
+
+interface Call {
+  requestId: string;
+  time: number;
+  action: string;
+  params: Record<string, string>;
+  accessKeyId: string | undefined;
+  regionHint: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Buffer;
+  method: string;
+  path: string;
+  clientGone: () => boolean;
+}
+
+class Emulator implements EcsEmulator {
+  readonly calls: RecordedCall[] = [];
+  endpoint = '';
+  url = '';
+  port = 0;
+
+  private readonly now: () => number;
+  private readonly wallClock: () => number;
+  private readonly store: InstanceStore;
+  private readonly throttler: Throttler;
+  private readonly keys = new Map<string, AccessKey>();
+  private readonly nonces = new Map<string, number>();
+  private faults: ActiveFault[] = [];
+  private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private readonly sockets = new Set<Socket>();
+  private readonly server = createServer((req, res) => {
+    this.handle(req, res).catch((err: unknown) => {
+      // Never crash the emulator on a bug; answer InternalError if still possible.
+      if (!res.headersSent && !res.destroyed) {
+        const body = JSON.stringify({ RequestId: randomUUID().toUpperCase(), Code: 'InternalError', Message: String(err) });
+        res.writeHead(500, { 'content-type': 'application/json;charset=utf-8' }).end(body);
+      }
+    });
+  });
+  private closed = false;
+
+  constructor(private readonly opts: StartOptions) {
+    this.now = opts.now ?? Date.now;
+    this.wallClock = opts.wallClock ?? Date.now;
+    this.store = new InstanceStore(this.now, {
+      stopMs: opts.stopMs ?? 2000,
+      forceStopMs: opts.forceStopMs ?? 300,
+      startMs: opts.startMs ?? 1000,
+    });
+    this.throttler = new Throttler(this.now, opts.quotas);
+    for (const k of opts.accessKeys ?? [DEFAULT_ACCESS_KEY]) this.keys.set(k.accessKeyId, k);
+    this.server.keepAliveTimeout = 60_000;
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+  }
+
+  async listen(port: number, host: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address() as AddressInfo;
+    this.port = addr.port;
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    this.endpoint = `${shownHost}:${addr.port}`;
+    this.url = `http://${this.endpoint}`;
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  addInstance(init: EmulatedInstanceInit): void {
+    this.store.add(init);
+  }
+
+  instance(id: string): EmulatedInstance | undefined {
+    return this.store.view(id);
+  }
+
+  instances(): EmulatedInstance[] {
+    return this.store.list().map(toView);
+  }
+
+  setStatus(id: string, status: InstanceStatus, holdMs?: number): void {
+    this.store.setStatus(id, status, holdMs);
+  }
+
+  update(id: string, patch: Partial<Omit<EmulatedInstanceInit, 'instanceId'>>): void {
+    this.store.update(id, patch);
+  }
+
+  removeInstance(id: string): void {
+    this.store.remove(id);
+  }
+
+  injectFault(f: Fault): void {
+    const count = f.count ?? 1;
+    if (!(count > 0)) throw new Error('injectFault: count must be > 0');
+    this.faults.push({ ...f, remaining: count });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  setQuota(action: string, q: Quota | undefined): void {
+    this.throttler.set(action, q);
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) {
+      clearTimeout(t.timer);
+      t.resolve();
+    }
+    this.timers.clear();
+    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+    await done;
+  }
+
+  // ------------------------------------------------------------------ request handling
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.timers.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.timers.add(entry);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const rawUrl = req.url ?? '/';
+    const qi = rawUrl.indexOf('?');
+    const path = qi < 0 ? rawUrl : rawUrl.slice(0, qi);
+    const rawQuery = qi < 0 ? '' : rawUrl.slice(qi + 1);
+
+    if (path.startsWith('/_emulator/')) return this.admin(req, res, path, rawQuery, body);
+
+    let gone = false;
+    res.once('close', () => {
+      if (!res.writableFinished) gone = true;
+    });
+    const requestId = randomUUID().toUpperCase();
+    let params: Record<string, string> = {};
+    let badQuery = false;
+    try {
+      params = parseQuery(rawQuery);
+    } catch {
+      badQuery = true;
+    }
+    const header = (n: string): string | undefined => {
+      const v = req.headers[n];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const action = header('x-acs-action') ?? params.Action ?? '';
+    const auth = header('authorization');
+    const accessKeyId = auth ? parseAuthorization(auth).credential : undefined;
+    const call: Call = {
+      requestId,
+      time: this.now(),
+      action,
+      params,
+      accessKeyId,
+      regionHint: params.RegionId ?? '',
+      req,
+      res,
+      body,
+      method: req.method ?? 'POST',
+      path,
+      clientGone: () => gone || res.destroyed,
+    };
+
+    await this.sleep(this.opts.latencyMs ?? 0);
+    if (this.closed) return;
+
+    const fault = this.takeFault(action, params);
+    if (fault) {
+      const kind: FaultKind = fault.kind ?? 'error';
+      switch (kind) {
+        case 'error': {
+          const code = fault.code ?? 'InternalError';
+          const retryAfter = fault.retryAfterMs ?? (code.includes('Throttling') ? 1000 : undefined);
+          const err = new EcsApiError(code, fault.httpStatus ?? statusOf(code), fault.message ?? messageOf(code), retryAfter);
+          return this.sendError(call, err, 'error');
+        }
+        case 'reset':
+          this.record(call, 0, 'ConnectionReset', 'reset');
+          if (typeof req.socket.resetAndDestroy === 'function') req.socket.resetAndDestroy();
+          else req.socket.destroy();
+          return;
+        case 'non-json': {
+          const status = fault.httpStatus ?? 502;
+          const html =
+            '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n' +
+            '<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n';
+          this.send(call, status, html, 'text/html');
+          this.record(call, status, 'NonJsonResponse', 'non-json');
+          return;
+        }
+        case 'truncated': {
+          const status = fault.httpStatus ?? 200;
+          const full = JSON.stringify({ RequestId: requestId, InstanceResponses: { InstanceResponse: [] } });
+          this.send(call, status, full.slice(0, Math.floor(full.length / 2)));
+          this.record(call, status, 'TruncatedResponse', 'truncated');
+          return;
+        }
+        case 'delay': {
+          await this.sleep(fault.delayMs ?? 5000);
+          if (this.closed) return;
+          if (call.clientGone() && !fault.applyAfterTimeout) {
+            this.record(call, 0, 'ClientClosedRequest', 'delay');
+            return;
+          }
+          if (fault.code) {
+            const err = new EcsApiError(fault.code, fault.httpStatus ?? statusOf(fault.code), fault.message ?? messageOf(fault.code));
+            return this.sendError(call, err, 'delay');
+          }
+          return this.process(call, badQuery, 'delay');
+        }
+      }
+    }
+    return this.process(call, badQuery, undefined);
+  }
+
+  private async process(call: Call, badQuery: boolean, fault: FaultKind | undefined): Promise<void> {
+    try {
+      if (badQuery) throw ecsError('InvalidParameter', 'The query string is not well formed.');
+      this.verify(call);
+      const version = this.header(call.req, 'x-acs-version') ?? call.params.Version;
+      if (!version) throw ecsError('MissingParameter', 'The input parameter "Version" that is mandatory for processing this request is not supplied.');
+      if (version !== API_VERSION) throw ecsError('InvalidVersion', `Specified parameter Version "${version}" is not valid.`);
+      const handler = call.action ? ACTIONS[call.action] : undefined;
+      if (!handler) throw ecsError('InvalidAction.NotFound', `Specified api "${call.action}" is not found, please check your url and method.`);
+      const wait = this.throttler.take(call.action, this.regionOf(call));
+      if (wait > 0) throw ecsError('Throttling.User', undefined, wait);
+      const result = handler(call.params, this.store);
+      if (call.clientGone()) {
+        // The change happened; nobody hears the answer.
+        this.record(call, 0, 'ClientClosedRequest', fault);
+        return;
+      }
+      this.send(call, 200, JSON.stringify({ RequestId: call.requestId, ...result }));
+      this.record(call, 200, 'OK', fault);
+    } catch (e) {
+      if (!(e instanceof EcsApiError)) throw e;
+      this.sendError(call, e, fault);
+    }
+  }
+
+  private regionOf(call: Call): string {
+    if (call.params.RegionId) return call.params.RegionId;
+    const id = instanceIdsOf(call.params)[0];
+    return (id && this.store.get(id)?.regionId) || '';
+  }
+
+  private header(req: IncomingMessage, n: string): string | undefined {
+    const v = req.headers[n];
+    return Array.isArray(v) ? v.join(',') : v;
+  }
+
+  /** ACS3-HMAC-SHA256 verification; throws the gateway's error. */
+  private verify(call: Call): void {
+    const h = (n: string): string | undefined => this.header(call.req, n);
+    const authz = h('authorization');
+    if (!authz) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Authorization header is missing.');
+    const auth = parseAuthorization(authz);
+    if (auth.algorithm !== ACS3_ALGORITHM) {
+      throw ecsError('IncompleteSignature', `The request signature does not conform to Aliyun standards: unsupported algorithm "${auth.algorithm}".`);
+    }
+    if (!auth.credential || !auth.signedHeaders || !auth.signature) {
+      throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Credential, SignedHeaders and Signature are required.');
+    }
+    const key = this.keys.get(auth.credential);
+    if (!key) throw ecsError('InvalidAccessKeyId.NotFound');
+    if (key.inactive) throw ecsError('InvalidAccessKeyId.Inactive');
+
+    const date = h('x-acs-date');
+    if (!date || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(date) || Number.isNaN(Date.parse(date))) {
+      throw ecsError('InvalidTimeStamp.Format');
+    }
+    if (Math.abs(this.wallClock() - Date.parse(date)) > DATE_TOLERANCE_MS) throw ecsError('InvalidTimeStamp.Expired');
+
+    const token = h('x-acs-security-token');
+    if ((key.securityToken ?? '') !== (token ?? '')) throw ecsError('InvalidSecurityToken.MismatchWithAccessKey');
+    const akHeader = h('x-acs-accesskey-id');
+    if (akHeader !== undefined && akHeader !== auth.credential) throw ecsError('InvalidSecurityToken.MismatchWithAccessKey');
+
+    const signed = auth.signedHeaders;
+    if (!signed.includes('host')) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: header "host" must be signed.');
+    for (const name of Object.keys(call.req.headers)) {
+      if (name.startsWith('x-acs-') && !signed.includes(name)) {
+        throw ecsError('IncompleteSignature', `The request signature does not conform to Aliyun standards: header "${name}" must be signed.`);
+      }
+    }
+    const payloadHash = h('x-acs-content-sha256');
+    if (!payloadHash) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: x-acs-content-sha256 is missing.');
+    if (payloadHash !== sha256Hex(call.body)) throw ecsError('SignatureDoesNotMatch', 'Specified x-acs-content-sha256 does not match the request body.');
+
+    const canonical = canonicalRequest(call.method, call.path, call.params, (n) => h(n) ?? '', signed, payloadHash);
+    const toSign = stringToSign(canonical);
+    if (!safeEqualHex(signatureOf(key.accessKeySecret, toSign), auth.signature.toLowerCase())) {
+      throw ecsError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${toSign}`);
+    }
+
+    const nonce = h('x-acs-signature-nonce');
+    if (!nonce) throw ecsError('MissingSignatureNonce');
+    const nonceKey = `${auth.credential}|${nonce}`;
+    const wall = this.wallClock();
+    if ((this.nonces.get(nonceKey) ?? -Infinity) > wall) throw ecsError('SignatureNonceUsed');
+    this.nonces.set(nonceKey, wall + 2 * DATE_TOLERANCE_MS);
+    if (this.nonces.size > 100_000) {
+      for (const [k, exp] of this.nonces) if (exp <= wall) this.nonces.delete(k);
+    }
+  }
+
+  private takeFault(action: string, params: Record<string, string>): ActiveFault | undefined {
+    if (this.faults.length === 0) return undefined;
+    let ids: string[] | undefined;
+    const idx = this.faults.findIndex((f) => {
+      if (f.action !== undefined && f.action !== action) return false;
+      if (f.instanceId !== undefined) {
+        ids ??= instanceIdsOf(params);
+        if (!ids.includes(f.instanceId)) return false;
+      }
+      return true;
+    });
+    const f = idx < 0 ? undefined : this.faults[idx];
+    if (!f) return undefined;
+    f.remaining -= 1;
+    if (f.remaining <= 0) this.faults.splice(idx, 1);
+    return f;
+  }
+
+  private send(call: Call, status: number, body: string, contentType = 'application/json;charset=utf-8', extra: Record<string, string> = {}): void {
+    if (call.res.destroyed) return;
+    call.res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'x-acs-request-id': call.requestId,
+      ...extra,
+    });
+    call.res.end(body);
+  }
+
+  private sendError(call: Call, e: EcsApiError, fault: FaultKind | undefined): void {
+    const region = call.regionHint;
+    const body = {
+      RequestId: call.requestId,
+      HostId: region ? `ecs.${region}.aliyuncs.com` : 'ecs.aliyuncs.com',
+      Code: e.code,
+      Message: e.message,
+      Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=Ecs&requestId=${call.requestId}`,
+    };
+    const extra: Record<string, string> = {};
+    if (e.retryAfterMs !== undefined) extra['x-acs-retry-after'] = String(e.retryAfterMs);
+    if (call.clientGone()) {
+      this.record(call, 0, 'ClientClosedRequest', fault);
+      return;
+    }
+    this.send(call, e.httpStatus, JSON.stringify(body), undefined, extra);
+    this.record(call, e.httpStatus, e.code, fault);
+  }
+
+  private record(call: Call, httpStatus: number, code: string, fault: FaultKind | undefined): void {
+    const rc: RecordedCall = {
+      time: call.time,
+      action: call.action,
+      params: call.params,
+      httpStatus,
+      code,
+      requestId: call.requestId,
+    };
+    if (call.accessKeyId !== undefined) rc.accessKeyId = call.accessKeyId;
+    if (fault !== undefined) rc.fault = fault;
+    this.calls.push(rc);
+    const max = this.opts.maxRecordedCalls;
+    if (max !== undefined && this.calls.length > max) this.calls.splice(0, this.calls.length - max);
+  }
+
+  // ------------------------------------------------------------------ admin API
+
+  /**
+   * GET  /_emulator/instances            -> EmulatedInstance[]
+   * POST /_emulator/instances            body EmulatedInstanceInit -> 201
+   * GET  /_emulator/instances/ID         -> EmulatedInstance
+   * POST /_emulator/instances/ID         body patch (Partial<EmulatedInstanceInit>, `status` like setStatus)
+   * POST /_emulator/faults               body Fault
+   * DELETE /_emulator/faults
+   * POST /_emulator/quotas/ACTION        body Quota, or {} to remove
+   * GET  /_emulator/stats                -> { calls, byAction: {action: {code: n}} }
+   * GET  /_emulator/calls?since=N        -> RecordedCall[] from index N
+   * GET  /_emulator/healthz              -> ok
+   */
+  private admin(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): void {
+    const json = (status: number, v: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+    };
+    const method = req.method ?? 'GET';
+    const parts = path.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+    try {
+      const input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+      const [what, id] = parts;
+      if (what === 'healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (what === 'instances' && id === undefined && method === 'GET') return json(200, this.instances());
+      if (what === 'instances' && id === undefined && method === 'POST') {
+        this.addInstance(input as unknown as EmulatedInstanceInit);
+        return json(201, this.instance(String(input.instanceId)));
+      }
+      if (what === 'instances' && id !== undefined) {
+        if (!this.store.get(id)) return json(404, { error: `no instance ${id}` });
+        if (method === 'POST') {
+          const { status, ...rest } = input;
+          this.update(id, rest as Partial<EmulatedInstanceInit>);
+          if (status !== undefined) {
+            if (!isInstanceStatus(status)) return json(400, { error: `bad status ${String(status)}` });
+            this.setStatus(id, status, typeof input.holdMs === 'number' ? input.holdMs : undefined);
+          }
+        } else if (method === 'DELETE') {
+          this.removeInstance(id);
+          return json(200, {});
+        }
+        return json(200, this.instance(id));
+      }
+      if (what === 'faults' && method === 'POST') {
+        this.injectFault(input as Fault);
+        return json(201, {});
+      }
+      if (what === 'faults' && method === 'DELETE') {
+        this.clearFaults();
+        return json(200, {});
+      }
+      if (what === 'quotas' && id !== undefined && method === 'POST') {
+        this.setQuota(id, typeof input.perSecond === 'number' ? (input as unknown as Quota) : undefined);
+        return json(200, {});
+      }
+      if (what === 'stats') {
+        const byAction: Record<string, Record<string, number>> = {};
+        for (const c of this.calls) {
+          const a = (byAction[c.action || '(none)'] ??= {});
+          a[c.code] = (a[c.code] ?? 0) + 1;
+        }
+        return json(200, { calls: this.calls.length, byAction });
+      }
+      if (what === 'calls') {
+        const since = Number(parseQuery(rawQuery).since ?? 0) || 0;
+        return json(200, this.calls.slice(since));
+      }
+      return json(404, { error: `no route ${method} ${path}` });
+    } catch (e) {
+      return json(400, { error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}
+
+export async function startEcsEmulator(opts: StartOptions = {}): Promise<EcsEmulator> {
+  const emu = new Emulator(opts);
+  await emu.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
+  return emu;
+}

@@ -1,0 +1,196 @@
+// Runs deploy/argocd/health.lua, the Argo CD health check for EcsInstancePower, in a real Lua
+// interpreter against recorded objects. Argo CD embeds gopher-lua (Lua 5.1 semantics, numbers are
+// floats); the script is run with every interpreter found among lua5.4 and lua5.1, and with
+// numbers as integers and as floats.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const script = join(repo, 'deploy', 'argocd', 'health.lua');
+
+/** A Lua string literal: printable ASCII as is, everything else as decimal byte escapes. */
+function luaString(s: string): string {
+  let out = '"';
+  for (const b of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(b);
+    if (c === '"' || c === '\\') out += '\\' + c;
+    else if (b >= 0x20 && b < 0x7f) out += c;
+    else out += '\\' + String(b).padStart(3, '0');
+  }
+  return out + '"';
+}
+
+/** A JSON value as a Lua table constructor (JSON null becomes an absent key, as in Argo CD). */
+export function toLua(v: unknown, floats = false): string {
+  if (v === null || v === undefined) return 'nil';
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return floats && Number.isInteger(v) ? `${v}.0` : String(v);
+  if (typeof v === 'string') return luaString(v);
+  if (Array.isArray(v)) return `{${v.map((x) => toLua(x, floats)).join(', ')}}`;
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== null && x !== undefined);
+  return `{${entries.map(([k, x]) => `[${luaString(k)}] = ${toLua(x, floats)}`).join(', ')}}`;
+}
+
+function interpreters(): string[] {
+  return ['lua5.4', 'lua5.1'].filter((bin) => spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0);
+}
+
+interface Health { status: string; message: string }
+
+/** Runs health.lua once per object in one interpreter process. */
+function runHealth(lua: string, objs: unknown[], floats: boolean): Health[] {
+  const driver = [
+    `local path = ${luaString(script)}`,
+    'local chunk = assert(loadfile(path))',
+    `local cases = {${objs.map((o) => toLua(o, floats)).join(',\n')}}`,
+    'for i = 1, #cases do',
+    '  obj = cases[i]',
+    '  local hs = chunk()',
+    '  local msg = hs.message or ""',
+    '  msg = string.gsub(msg, "[\\r\\n\\t]", " ")',
+    '  io.write(tostring(hs.status), "\\t", msg, "\\n")',
+    'end',
+  ].join('\n');
+  const res = spawnSync(lua, ['-'], { input: driver, encoding: 'utf8' });
+  assert.equal(res.status, 0, `${lua} failed: ${res.stderr}`);
+  return res.stdout.trimEnd().split('\n').map((l) => {
+    const [status = '', message = ''] = l.split('\t');
+    return { status, message };
+  });
+}
+
+const T = '2025-06-01T10:00:00Z';
+function cond(type: string, status: string, reason: string, message = '', observedGeneration = 2) {
+  return { type, status, reason, message, lastTransitionTime: T, observedGeneration };
+}
+function resource(status: unknown, generation = 2) {
+  return {
+    apiVersion: 'ecspower.io/v1alpha1',
+    kind: 'EcsInstancePower',
+    metadata: { name: 'dev-box', namespace: 'default', generation, uid: '8d1c7a4e-3f0b-4c59-9a57-0d2b3c4d5e6f', creationTimestamp: T },
+    spec: { instanceId: 'i-demo000001', regionId: 'cn-hangzhou', desiredState: 'Stopped', stoppedMode: 'StopCharging', forceStop: false, confirmStop: false, hibernate: false, dryRun: false, driftPolicy: 'Enforce' },
+    ...(status === undefined ? {} : { status }),
+  };
+}
+const locked = 'InstanceLockedForSecurity: The specified operation is denied as your instance is locked for security reasons. (RequestId 7C3C8A2B-1D47-4E7B-9C0E-2F4F9E0B6A11)';
+
+const cases: { name: string; obj: unknown; status: string; message?: RegExp }[] = [
+  {
+    name: 'Ready True (Stopped) for the current generation',
+    obj: resource({ observedGeneration: 2, instanceStatus: 'Stopped', lastRequestId: 'A1', conditions: [cond('Ready', 'True', 'Stopped', 'Instance i-demo000001 is Stopped'), cond('Reconciling', 'False', 'Stopped'), cond('Stalled', 'False', 'Stopped')] }),
+    status: 'Healthy',
+    message: /^Stopped: Instance i-demo000001 is Stopped$/,
+  },
+  {
+    name: 'Ready True with DryRunSucceeded',
+    obj: resource({ observedGeneration: 2, conditions: [cond('Ready', 'True', 'DryRunSucceeded', 'DryRunOperation: Request validation has been passed with DryRun flag set. (RequestId B2)'), cond('Reconciling', 'False', 'DryRunSucceeded'), cond('Stalled', 'False', 'DryRunSucceeded')] }),
+    status: 'Healthy',
+    message: /DryRunSucceeded/,
+  },
+  {
+    name: 'Ready True kept during a retried describe error (no flapping)',
+    obj: resource({ observedGeneration: 2, instanceStatus: 'Running', conditions: [cond('Ready', 'True', 'Running'), cond('Reconciling', 'True', 'Throttled', 'Throttling.User: Request was denied due to user flow control. (RequestId C3)'), cond('Stalled', 'False', 'Running')] }),
+    status: 'Healthy',
+  },
+  {
+    name: 'Stalled True with InstanceLockedForSecurity',
+    obj: resource({ observedGeneration: 2, instanceStatus: 'Running', conditions: [cond('Ready', 'False', 'InstanceLockedForSecurity', locked), cond('Reconciling', 'False', 'InstanceLockedForSecurity'), cond('Stalled', 'True', 'InstanceLockedForSecurity', locked)] }),
+    status: 'Degraded',
+    message: /^InstanceLockedForSecurity: InstanceLockedForSecurity: .*RequestId 7C3C8A2B/,
+  },
+  {
+    name: 'Stalled True with InvalidCredentials, Ready still True from before',
+    obj: resource({ observedGeneration: 2, conditions: [cond('Ready', 'True', 'Stopped'), cond('Reconciling', 'False', 'InvalidCredentials'), cond('Stalled', 'True', 'InvalidCredentials', 'InvalidAccessKeyId.NotFound: Specified access key is not found. (RequestId D4)')] }),
+    status: 'Degraded',
+    message: /InvalidCredentials/,
+  },
+  {
+    name: 'Reconciling True while the instance is Stopping',
+    obj: resource({ observedGeneration: 2, instanceStatus: 'Stopping', conditions: [cond('Ready', 'False', 'Stopping', 'Instance is Stopping'), cond('Reconciling', 'True', 'Stopping', 'Waiting for i-demo000001 to stop'), cond('Stalled', 'False', 'Stopping')] }),
+    status: 'Progressing',
+    message: /^Stopping: Waiting for i-demo000001 to stop$/,
+  },
+  {
+    name: 'transient error retried (Reconciling True, Ready False)',
+    obj: resource({ observedGeneration: 2, conditions: [cond('Ready', 'False', 'ServiceUnavailable', 'ServiceUnavailable: The request has failed due to a temporary failure of the server. (RequestId E5)'), cond('Reconciling', 'True', 'ServiceUnavailable', 'ServiceUnavailable: The request has failed due to a temporary failure of the server. (RequestId E5)'), cond('Stalled', 'False', 'ServiceUnavailable')] }),
+    status: 'Progressing',
+    message: /ServiceUnavailable/,
+  },
+  {
+    name: 'no status yet',
+    obj: resource(undefined),
+    status: 'Progressing',
+    message: /status/,
+  },
+  {
+    name: 'first visit: every condition Unknown',
+    obj: resource({ observedGeneration: 2, conditions: [cond('Ready', 'Unknown', 'Reconciling'), cond('Reconciling', 'Unknown', 'Reconciling'), cond('Stalled', 'Unknown', 'Reconciling')] }),
+    status: 'Progressing',
+  },
+  {
+    name: 'observedGeneration lags generation (Ready True describes the old spec)',
+    obj: resource({ observedGeneration: 2, instanceStatus: 'Stopped', conditions: [cond('Ready', 'True', 'Stopped'), cond('Reconciling', 'False', 'Stopped'), cond('Stalled', 'False', 'Stopped')] }, 3),
+    status: 'Progressing',
+    message: /generation 3 .*generation 2/,
+  },
+  {
+    name: 'observedGeneration lags generation (Stalled True is about the old spec)',
+    obj: resource({ observedGeneration: 1, conditions: [cond('Ready', 'False', 'InvalidSpec', 'x', 1), cond('Reconciling', 'False', 'InvalidSpec', '', 1), cond('Stalled', 'True', 'InvalidSpec', 'x', 1)] }, 2),
+    status: 'Progressing',
+  },
+  {
+    name: 'status without observedGeneration',
+    obj: resource({ conditions: [cond('Ready', 'True', 'Stopped')] }),
+    status: 'Progressing',
+  },
+  {
+    name: 'Ready condition set for an older generation',
+    obj: resource({ observedGeneration: 3, conditions: [cond('Ready', 'True', 'Stopped', '', 2), cond('Reconciling', 'False', 'Stopped', '', 2), cond('Stalled', 'False', 'Stopped', '', 2)] }, 3),
+    status: 'Progressing',
+  },
+  {
+    name: 'drift reported under driftPolicy Observe',
+    obj: resource({ observedGeneration: 2, instanceStatus: 'Running', conditions: [cond('Ready', 'False', 'Drifted', 'Instance is Running, desired Stopped (driftPolicy Observe)'), cond('Reconciling', 'False', 'Drifted'), cond('Stalled', 'False', 'Drifted')] }),
+    status: 'Progressing',
+    message: /^Drifted: /,
+  },
+  {
+    name: 'message with quotes, backslashes and non-ASCII',
+    obj: resource({ observedGeneration: 2, conditions: [cond('Ready', 'False', 'EcsError', 'Unknown: "实例" \\ failed\nnext line'), cond('Reconciling', 'True', 'EcsError', 'Unknown: "实例" \\ failed\nnext line'), cond('Stalled', 'False', 'EcsError')] }),
+    status: 'Progressing',
+    message: /^EcsError: Unknown: "实例" \\ failed next line$/,
+  },
+];
+
+describe('deploy/argocd/health.lua (Argo CD health check)', function () {
+  const luas = interpreters();
+  before(function () {
+    if (luas.length === 0) {
+      console.log('      skipped: no Lua interpreter (apt-get install lua5.4; .ci/run installs it)');
+      this.skip();
+    }
+  });
+
+  for (const floats of [false, true]) {
+    it(`maps recorded statuses to Healthy / Degraded / Progressing (numbers as ${floats ? 'floats, like gopher-lua' : 'integers'})`, () => {
+      for (const lua of luas) {
+        const got = runHealth(lua, cases.map((c) => c.obj), floats);
+        assert.equal(got.length, cases.length);
+        cases.forEach((c, i) => {
+          const h = got[i]!;
+          assert.equal(h.status, c.status, `${lua}: ${c.name} (message: ${h.message})`);
+          assert.ok(h.message.length > 0 || c.status === 'Healthy', `${lua}: ${c.name} has a message`);
+          if (c.message) assert.match(h.message, c.message, `${lua}: ${c.name}`);
+        });
+      }
+    });
+  }
+
+  it('converts JSON to Lua literals (test helper)', () => {
+    assert.equal(toLua({ a: [1, 'x"\\'], b: null, c: true }), '{["a"] = {1, "x\\"\\\\"}, ["c"] = true}');
+    assert.equal(toLua({ g: 2 }, true), '{["g"] = 2.0}');
+    assert.equal(toLua('é\n'), '"\\195\\169\\010"');
+  });
+});

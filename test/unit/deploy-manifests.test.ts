@@ -1,0 +1,560 @@
+// Static checks of crds/ and deploy/: renders the kustomizations with `kubectl kustomize` (offline)
+// and asserts the facts that users and the RBAC/e2e tests rely on.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, parseAllDocuments } from 'yaml';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const deployDir = join(repo, 'deploy');
+
+type Obj = Record<string, unknown>;
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// kustomize rendering
+
+const kubectl = process.env['KUBECTL'] ?? 'kubectl';
+
+/** Why `kubectl kustomize` cannot be used here, or undefined when it can. Components need kustomize v4+. */
+function kustomizeUnavailable(): string | undefined {
+  try {
+    const out = execFileSync(kubectl, ['version', '--client', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const version = (JSON.parse(out) as { kustomizeVersion?: string }).kustomizeVersion ?? '';
+    const major = Number(/^v?(\d+)/.exec(version)?.[1] ?? '0');
+    if (major < 4) return `${kubectl} embeds kustomize ${version || '(unknown)'}, components need v4 or later (kubectl 1.21+)`;
+    return undefined;
+  } catch (err) {
+    return `${kubectl} not runnable: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+function render(dir: string): K8sObject[] {
+  const out = execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+}
+
+/** Renders deploy/ plus the given components through a temporary overlay, as a user would. */
+function renderWithComponents(components: string[]): K8sObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'ecs-power-kustomize-'));
+  try {
+    // kustomize refuses absolute paths to other kustomizations: use relative ones.
+    const rel = (p: string) => relative(dir, p);
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        `  - ${rel(deployDir)}`,
+        'components:',
+        ...components.map((c) => `  - ${rel(join(deployDir, 'components', c))}`),
+        '',
+      ].join('\n'),
+    );
+    return render(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function find(objs: K8sObject[], kind: string, name?: string): K8sObject {
+  const hits = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  assert.equal(hits.length, 1, `expected exactly one ${kind}${name ? ` ${name}` : ''}, found ${hits.length}`);
+  return hits[0]!;
+}
+
+function get(o: unknown, path: string): unknown {
+  let cur: unknown = o;
+  for (const part of path.split('.')) {
+    if (cur === null || cur === undefined) return undefined;
+    cur = Array.isArray(cur) ? cur[Number(part)] : (cur as Obj)[part];
+  }
+  return cur;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small validator for the subset of OpenAPI v3 / structural schema the CRD uses. Unknown fields
+// are errors here (the API server would silently prune them, which hides typos in examples).
+
+interface Schema {
+  type?: string;
+  description?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+  pattern?: string;
+  maxLength?: number;
+  minLength?: number;
+  minimum?: number;
+  format?: string;
+  default?: unknown;
+  additionalProperties?: boolean | Schema;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  [key: string]: unknown;
+}
+
+function validate(value: unknown, schema: Schema, path = ''): string[] {
+  const errs: string[] = [];
+  const at = path || '<root>';
+  if (schema.enum && !schema.enum.includes(value)) errs.push(`${at}: ${JSON.stringify(value)} not in enum ${JSON.stringify(schema.enum)}`);
+  switch (schema.type) {
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return [...errs, `${at}: expected object`];
+      const obj = value as Obj;
+      for (const r of schema.required ?? []) if (!(r in obj)) errs.push(`${at}: missing required field ${r}`);
+      if (schema.properties && path !== '.metadata') {
+        for (const [k, v] of Object.entries(obj)) {
+          const sub = schema.properties[k];
+          if (sub) errs.push(...validate(v, sub, `${path}.${k}`));
+          else if (!schema['x-kubernetes-preserve-unknown-fields']) errs.push(`${path}.${k}: unknown field`);
+        }
+      }
+      break;
+    }
+    case 'array':
+      if (!Array.isArray(value)) return [...errs, `${at}: expected array`];
+      if (schema.items) value.forEach((v, i) => errs.push(...validate(v, schema.items!, `${path}[${i}]`)));
+      break;
+    case 'string':
+      if (typeof value !== 'string') return [...errs, `${at}: expected string`];
+      if (schema.maxLength !== undefined && value.length > schema.maxLength) errs.push(`${at}: longer than ${schema.maxLength}`);
+      if (schema.minLength !== undefined && value.length < schema.minLength) errs.push(`${at}: shorter than ${schema.minLength}`);
+      if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) errs.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
+      break;
+    case 'boolean':
+      if (typeof value !== 'boolean') errs.push(`${at}: expected boolean`);
+      break;
+    case 'integer':
+      if (!Number.isInteger(value)) errs.push(`${at}: expected integer`);
+      else if (schema.minimum !== undefined && (value as number) < schema.minimum) errs.push(`${at}: below ${schema.minimum}`);
+      break;
+    default:
+      errs.push(`${at}: schema without a supported type (${String(schema.type)})`);
+  }
+  return errs;
+}
+
+/** Walks every schema node with its path. */
+function walk(schema: Schema, visit: (s: Schema, path: string) => void, path = ''): void {
+  visit(schema, path);
+  for (const [k, v] of Object.entries(schema.properties ?? {})) walk(v, visit, `${path}.${k}`);
+  if (schema.items) walk(schema.items, visit, `${path}[]`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const crdFile = join(repo, 'crds', 'ecspower.io_ecsinstancepowers.yaml');
+const crd = parse(readFileSync(crdFile, 'utf8')) as K8sObject;
+const crdSpec = crd['spec'] as Obj;
+const version = (crdSpec['versions'] as Obj[])[0]!;
+const schema = get(version, 'schema.openAPIV3Schema') as Schema;
+const specSchema = schema.properties!['spec']!;
+const statusSchema = schema.properties!['status']!;
+
+describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
+  it('has the names, scope and version of API.md', () => {
+    assert.equal(crd.apiVersion, 'apiextensions.k8s.io/v1');
+    assert.equal(crd.metadata.name, 'ecsinstancepowers.ecspower.io');
+    assert.equal(crdSpec['group'], 'ecspower.io');
+    assert.equal(crdSpec['scope'], 'Namespaced');
+    assert.deepEqual(crdSpec['names'], {
+      kind: 'EcsInstancePower',
+      listKind: 'EcsInstancePowerList',
+      plural: 'ecsinstancepowers',
+      singular: 'ecsinstancepower',
+      shortNames: ['ecspower'],
+      categories: ['ecs', 'alibabacloud'],
+    });
+    const versions = crdSpec['versions'] as Obj[];
+    assert.equal(versions.length, 1);
+    assert.equal(version['name'], 'v1alpha1');
+    assert.equal(version['served'], true);
+    assert.equal(version['storage'], true);
+    assert.deepEqual(version['subresources'], { status: {} });
+  });
+
+  it('has the printer columns of API.md', () => {
+    const cols = (version['additionalPrinterColumns'] as Obj[]).map((c) => [c['name'], c['type'], c['jsonPath']]);
+    assert.deepEqual(cols, [
+      ['Instance', 'string', '.spec.instanceId'],
+      ['Region', 'string', '.spec.regionId'],
+      ['Desired', 'string', '.spec.desiredState'],
+      ['Status', 'string', '.status.instanceStatus'],
+      ['Ready', 'string', '.status.conditions[?(@.type=="Ready")].status'],
+      ['Reason', 'string', '.status.conditions[?(@.type=="Ready")].reason'],
+      ['Age', 'date', '.metadata.creationTimestamp'],
+    ]);
+  });
+
+  it('uses no CEL (Kubernetes 1.20) and is structural: every node has a type', () => {
+    const known = new Set(['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type']);
+    walk(schema, (s, path) => {
+      assert.ok(typeof s.type === 'string', `${path || '<root>'} has no type`);
+      for (const key of Object.keys(s)) {
+        if (key.startsWith('x-kubernetes-')) assert.ok(known.has(key), `${path}: ${key} is not available on Kubernetes 1.20`);
+      }
+    });
+  });
+
+  it('documents every field (kubectl explain)', () => {
+    walk(schema, (s, path) => {
+      if (path === '.metadata') return; // the API server supplies ObjectMeta's documentation
+      assert.ok(typeof s.description === 'string' && s.description.length > 10, `${path || '<root>'} has no description`);
+    });
+  });
+
+  it('bounds every string with maxLength or an enum', () => {
+    walk(schema, (s, path) => {
+      if (s.type !== 'string' || ['.apiVersion', '.kind'].includes(path) || s.format === 'date-time') return;
+      assert.ok(s.maxLength !== undefined || s.enum !== undefined, `${path} is unbounded`);
+    });
+  });
+
+  it('has the spec fields, requirements, enums and defaults of API.md', () => {
+    assert.deepEqual(schema.required, ['spec']);
+    assert.deepEqual([...specSchema.required!].sort(), ['desiredState', 'instanceId', 'regionId']);
+    const p = specSchema.properties!;
+    assert.deepEqual(Object.keys(p).sort(), [
+      'confirmStop', 'credentialsSecretRef', 'desiredState', 'driftPolicy', 'dryRun', 'forceStop', 'hibernate', 'instanceId', 'regionId', 'stoppedMode',
+    ]);
+    assert.equal(p['instanceId']!.pattern, '^i-[0-9a-z]+$');
+    assert.equal(p['instanceId']!.maxLength, 64);
+    assert.equal(p['regionId']!.pattern, '^[a-z]{2,}(-[a-z0-9]+)+$');
+    assert.deepEqual(p['desiredState']!.enum, ['Stopped', 'Running']);
+    assert.deepEqual(p['stoppedMode']!.enum, ['StopCharging', 'KeepCharging']);
+    assert.equal(p['stoppedMode']!.default, undefined, 'stoppedMode unset must stay unset (ECS default)');
+    for (const b of ['forceStop', 'confirmStop', 'hibernate', 'dryRun']) {
+      assert.equal(p[b]!.type, 'boolean', b);
+      assert.equal(p[b]!.default, false, b);
+    }
+    assert.deepEqual(p['driftPolicy']!.enum, ['Enforce', 'Observe']);
+    assert.equal(p['driftPolicy']!.default, 'Enforce');
+  });
+
+  it('credentialsSecretRef names a Secret in the same namespace only', () => {
+    const ref = specSchema.properties!['credentialsSecretRef']!;
+    assert.equal(ref.type, 'object');
+    assert.deepEqual(ref.required, ['name']);
+    assert.deepEqual(Object.keys(ref.properties!), ['name'], 'no namespace field: another namespace can never be named');
+    assert.equal(ref.properties!['name']!.maxLength, 253);
+  });
+
+  it('patterns accept and reject the right values', () => {
+    const p = specSchema.properties!;
+    const cases: [string, string, boolean][] = [
+      ['instanceId', 'i-bp67acfmxazb4ph0xxxx', true],
+      ['instanceId', 'i-demo000001', true],
+      ['instanceId', 'I-ABC', false],
+      ['instanceId', 'i-', false],
+      ['instanceId', 'ins-123', false],
+      ['regionId', 'cn-hangzhou', true],
+      ['regionId', 'ap-southeast-1', true],
+      ['regionId', 'cn-shanghai-finance-1', true],
+      ['regionId', 'cn', false],
+      ['regionId', 'CN-Hangzhou', false],
+    ];
+    for (const [field, value, ok] of cases) {
+      assert.equal(validate(value, p[field]!).length === 0, ok, `${field}=${value}`);
+    }
+    const name = p['credentialsSecretRef']!.properties!['name']!;
+    for (const [value, ok] of [['team-a-ecs-credentials', true], ['a.b-c', true], ['Team_A', false], ['-a', false], ['a'.repeat(254), false]] as const) {
+      assert.equal(validate(value, name).length === 0, ok, `name=${value}`);
+    }
+  });
+
+  it('has the status fields, with conditions as metav1.Condition', () => {
+    const s = statusSchema.properties!;
+    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'instanceStatus', 'lastRequestId', 'observedGeneration']);
+    assert.equal(s['observedGeneration']!.type, 'integer');
+    assert.equal(s['observedGeneration']!.format, 'int64');
+    const conds = s['conditions']!;
+    assert.equal(conds['x-kubernetes-list-type'], 'map');
+    assert.deepEqual(conds['x-kubernetes-list-map-keys'], ['type']);
+    const item = conds.items!;
+    assert.deepEqual([...item.required!].sort(), ['lastTransitionTime', 'message', 'reason', 'status', 'type']);
+    const ip = item.properties!;
+    assert.deepEqual(Object.keys(ip).sort(), ['lastTransitionTime', 'message', 'observedGeneration', 'reason', 'status', 'type']);
+    assert.equal(ip['lastTransitionTime']!.format, 'date-time');
+    assert.deepEqual(ip['status']!.enum, ['True', 'False', 'Unknown']);
+    assert.equal(ip['reason']!.pattern, '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$');
+    assert.equal(ip['reason']!.maxLength, 1024);
+    assert.equal(ip['type']!.maxLength, 316);
+    assert.equal(ip['observedGeneration']!.format, 'int64');
+    // every reason of API.md fits the pattern
+    for (const reason of [
+      'Stopped', 'Running', 'DryRunSucceeded', 'Pending', 'Starting', 'Stopping', 'StopRequested', 'StartRequested', 'Drifted', 'InternalError',
+      'ServiceUnavailable', 'Throttled', 'EcsUnreachable', 'IncorrectInstanceStatus', 'OperationConflict', 'IncorrectDiskStatus',
+      'InstanceLockedForSecurity', 'InstanceNotFound', 'ConfirmStopRequired', 'InstanceExpiredOrInArrears', 'OperationNotSupported',
+      'KMSUnauthorized', 'InvalidCredentials', 'Forbidden', 'InvalidSpec', 'EcsError',
+    ]) {
+      assert.deepEqual(validate(reason, ip['reason']!), [], reason);
+    }
+  });
+
+  it('accepts a complete recorded status', () => {
+    const status = {
+      observedGeneration: 3,
+      instanceStatus: 'Stopped',
+      lastRequestId: '473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E',
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'Stopped', message: 'Instance i-demo000001 is Stopped', lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 3 },
+        { type: 'Reconciling', status: 'False', reason: 'Stopped', message: '', lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 3 },
+        { type: 'Stalled', status: 'False', reason: 'Stopped', message: '', lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 3 },
+      ],
+    };
+    assert.deepEqual(validate(status, statusSchema, '.status'), []);
+  });
+});
+
+const unavailable = kustomizeUnavailable();
+
+describe('deploy/ (kubectl kustomize)', function () {
+  let objs: K8sObject[] = [];
+  before(function () {
+    if (unavailable) {
+      console.log(`      skipped: ${unavailable}`);
+      this.skip();
+    }
+    objs = render(deployDir);
+  });
+
+  const ns = 'ecs-power-system';
+  const podLabels = { 'app.kubernetes.io/name': 'ecs-power', 'app.kubernetes.io/component': 'controller' };
+
+  it('installs the namespace, the CRD and the controller objects', () => {
+    const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(kinds, [
+      'ClusterRole/ecs-power-controller',
+      'ClusterRoleBinding/ecs-power-controller',
+      'CustomResourceDefinition/ecsinstancepowers.ecspower.io',
+      'Deployment/ecs-power-controller',
+      'Namespace/ecs-power-system',
+      'PodDisruptionBudget/ecs-power-controller',
+      'Role/ecs-power-leader-election',
+      'RoleBinding/ecs-power-leader-election',
+      'Service/ecs-power-controller-metrics',
+      'ServiceAccount/ecs-power-controller',
+    ]);
+    for (const o of objs) {
+      if (['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, undefined, o.kind);
+      else assert.equal(o.metadata.namespace, ns, `${o.kind} ${o.metadata.name}`);
+    }
+    // the CRD shipped in deploy/ is the one in crds/
+    assert.deepEqual(find(objs, 'CustomResourceDefinition')['spec'], crd['spec']);
+  });
+
+  it('ClusterRole is exactly the least-privilege set', () => {
+    const rules = find(objs, 'ClusterRole', 'ecs-power-controller')['rules'];
+    assert.deepEqual(rules, [
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ]);
+    const all = JSON.stringify(rules);
+    assert.ok(!all.includes('*'), 'no wildcards');
+    assert.ok(!/"resourceNames"/.test(all));
+  });
+
+  it('leader election Role covers only the Lease, in ecs-power-system', () => {
+    const role = find(objs, 'Role', 'ecs-power-leader-election');
+    assert.equal(role.metadata.namespace, ns);
+    assert.deepEqual(role['rules'], [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+  });
+
+  it('bindings grant the roles to the controller ServiceAccount', () => {
+    const subject = [{ kind: 'ServiceAccount', name: 'ecs-power-controller', namespace: ns }];
+    const crb = find(objs, 'ClusterRoleBinding', 'ecs-power-controller');
+    assert.deepEqual(crb['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ecs-power-controller' });
+    assert.deepEqual(crb['subjects'], subject);
+    const rb = find(objs, 'RoleBinding', 'ecs-power-leader-election');
+    assert.deepEqual(rb['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ecs-power-leader-election' });
+    assert.deepEqual(rb['subjects'], subject);
+  });
+
+  it('Deployment: 2 replicas with leader election, the image and the flags of API.md', () => {
+    const d = find(objs, 'Deployment', 'ecs-power-controller');
+    assert.equal(get(d, 'spec.replicas'), 2);
+    assert.deepEqual(get(d, 'spec.selector.matchLabels'), podLabels);
+    assert.deepEqual(get(d, 'spec.template.metadata.labels'), podLabels);
+    assert.equal(get(d, 'spec.template.spec.serviceAccountName'), 'ecs-power-controller');
+    assert.equal(get(d, 'spec.template.spec.terminationGracePeriodSeconds'), 30);
+    const containers = get(d, 'spec.template.spec.containers') as Obj[];
+    assert.equal(containers.length, 1);
+    const c = containers[0]!;
+    assert.equal(c['image'], 'ghcr.io/ecs-power/ecs-power:v0.1.0');
+    assert.equal(c['command'], undefined, 'the image ENTRYPOINT runs node dist/main.js');
+    assert.deepEqual(c['args'], [
+      '--leader-elect',
+      '--leader-election-namespace=ecs-power-system',
+      '--metrics-bind-address=:8080',
+      '--health-probe-bind-address=:8081',
+    ]);
+    assert.deepEqual(c['ports'], [
+      { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+      { name: 'health', containerPort: 8081, protocol: 'TCP' },
+    ]);
+  });
+
+  it('Deployment: credentials from the optional Secret ecs-power-credentials, nothing test-only', () => {
+    const c = (get(find(objs, 'Deployment'), 'spec.template.spec.containers') as Obj[])[0]!;
+    const env = c['env'] as Obj[];
+    assert.deepEqual(env, [
+      { name: 'ALIBABA_CLOUD_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeyId', optional: true } } },
+      { name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeySecret', optional: true } } },
+    ]);
+    assert.ok(!JSON.stringify(find(objs, 'Deployment')).includes('ALIBABA_CLOUD_ECS_METADATA_DISABLED'));
+  });
+
+  it('Deployment: restricted security context', () => {
+    const d = find(objs, 'Deployment');
+    const pod = get(d, 'spec.template.spec.securityContext') as Obj;
+    assert.equal(pod['runAsNonRoot'], true);
+    assert.equal(pod['runAsUser'], 65532);
+    assert.deepEqual(pod['seccompProfile'], { type: 'RuntimeDefault' });
+    const sc = get(d, 'spec.template.spec.containers.0.securityContext') as Obj;
+    assert.equal(sc['runAsNonRoot'], true);
+    assert.equal(sc['runAsUser'], 65532);
+    assert.equal(sc['readOnlyRootFilesystem'], true);
+    assert.equal(sc['allowPrivilegeEscalation'], false);
+    assert.equal(sc['privileged'], false);
+    assert.deepEqual(sc['capabilities'], { drop: ['ALL'] });
+    assert.deepEqual(sc['seccompProfile'], { type: 'RuntimeDefault' });
+    assert.equal(get(d, 'spec.template.spec.hostNetwork'), undefined);
+    // the namespace enforces the restricted Pod Security Standard
+    assert.equal(find(objs, 'Namespace').metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+  });
+
+  it('Deployment: probes on the health endpoints, resources, spread across nodes', () => {
+    const d = find(objs, 'Deployment');
+    const c = get(d, 'spec.template.spec.containers.0') as Obj;
+    assert.deepEqual(get(c, 'livenessProbe.httpGet'), { path: '/healthz', port: 'health' });
+    assert.deepEqual(get(c, 'readinessProbe.httpGet'), { path: '/readyz', port: 'health' });
+    const requests = get(c, 'resources.requests') as Obj;
+    const limits = get(c, 'resources.limits') as Obj;
+    assert.ok(requests['cpu'] && requests['memory'], 'cpu and memory requests');
+    assert.ok(limits['memory'], 'memory limit');
+    const spread = get(d, 'spec.template.spec.topologySpreadConstraints') as Obj[] | undefined;
+    const anti = get(d, 'spec.template.spec.affinity.podAntiAffinity');
+    assert.ok(spread?.some((s) => s['topologyKey'] === 'kubernetes.io/hostname') || anti, 'replicas spread across nodes');
+    assert.deepEqual(get(d, 'spec.strategy.rollingUpdate'), { maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  it('metrics Service targets the pods on port 8080 named metrics', () => {
+    const s = find(objs, 'Service', 'ecs-power-controller-metrics');
+    assert.deepEqual(get(s, 'spec.selector'), podLabels);
+    assert.deepEqual(get(s, 'spec.ports'), [{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+  });
+
+  it('PodDisruptionBudget keeps one replica', () => {
+    const pdb = find(objs, 'PodDisruptionBudget');
+    assert.equal(pdb.apiVersion, 'policy/v1');
+    assert.equal(get(pdb, 'spec.minAvailable'), 1);
+    assert.deepEqual(get(pdb, 'spec.selector.matchLabels'), podLabels);
+  });
+
+  it('component kubernetes-1.20 swaps the PDB to policy/v1beta1', () => {
+    const out = renderWithComponents(['kubernetes-1.20']);
+    const pdbs = out.filter((o) => o.kind === 'PodDisruptionBudget');
+    assert.equal(pdbs.length, 1);
+    assert.equal(pdbs[0]!.apiVersion, 'policy/v1beta1');
+    assert.equal(pdbs[0]!.metadata.namespace, ns);
+    assert.deepEqual(get(pdbs[0], 'spec'), get(find(objs, 'PodDisruptionBudget'), 'spec'));
+  });
+
+  it('component rrsa: ServiceAccount annotation, OIDC variables and projected token', () => {
+    const out = renderWithComponents(['rrsa']);
+    const sa = find(out, 'ServiceAccount', 'ecs-power-controller');
+    assert.ok(sa.metadata.annotations?.['pod-identity.alibabacloud.com/role-name']);
+    const spec = get(find(out, 'Deployment'), 'spec.template.spec') as Obj;
+    const c = (spec['containers'] as Obj[])[0]!;
+    const env = Object.fromEntries((c['env'] as Obj[]).map((e) => [e['name'], e]));
+    assert.match(String(env['ALIBABA_CLOUD_ROLE_ARN']?.['value']), /^acs:ram::[^:]+:role\/.+/);
+    assert.match(String(env['ALIBABA_CLOUD_OIDC_PROVIDER_ARN']?.['value']), /^acs:ram::[^:]+:oidc-provider\/.+/);
+    const tokenFile = String(env['ALIBABA_CLOUD_OIDC_TOKEN_FILE']?.['value']);
+    // the AccessKey variables from the optional Secret stay
+    assert.ok(env['ALIBABA_CLOUD_ACCESS_KEY_ID']);
+    const vol = (spec['volumes'] as Obj[]).find((v) => v['projected']);
+    assert.ok(vol, 'projected volume');
+    const source = (get(vol, 'projected.sources') as Obj[]).find((s) => s['serviceAccountToken'])!['serviceAccountToken'] as Obj;
+    assert.equal(source['audience'], 'sts.aliyuncs.com');
+    const mount = (c['volumeMounts'] as Obj[]).find((m) => m['name'] === vol['name']);
+    assert.ok(mount, 'token volume mounted');
+    assert.equal(`${String(mount['mountPath'])}/${String(source['path'])}`, tokenFile);
+    assert.equal(mount['readOnly'], true);
+    // the rest of the hardening is untouched
+    assert.equal(get(c, 'securityContext.readOnlyRootFilesystem'), true);
+  });
+});
+
+describe('deploy/examples', function () {
+  let objs: K8sObject[] = [];
+  const exDir = join(deployDir, 'examples');
+  before(function () {
+    if (unavailable) {
+      console.log(`      skipped: ${unavailable}`);
+      this.skip();
+    }
+    objs = render(exDir);
+  });
+
+  it('lists one file per example, each a single document', () => {
+    const k = parse(readFileSync(join(exDir, 'kustomization.yaml'), 'utf8')) as { resources: string[]; namespace: string };
+    assert.equal(k.namespace, 'default');
+    assert.ok(k.resources.length >= 7);
+    for (const f of k.resources) {
+      assert.ok(existsSync(join(exDir, f)), f);
+      assert.equal(parseAllDocuments(readFileSync(join(exDir, f), 'utf8')).length, 1, `${f} holds one object`);
+    }
+    assert.equal(objs.length, k.resources.length);
+  });
+
+  it('every EcsInstancePower validates against the CRD schema, in namespace default', () => {
+    const powers = objs.filter((o) => o.kind === 'EcsInstancePower');
+    assert.ok(powers.length >= 6);
+    for (const o of powers) {
+      assert.equal(o.apiVersion, 'ecspower.io/v1alpha1');
+      assert.equal(o.metadata.namespace, 'default');
+      assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+      assert.deepEqual(validate(o, schema), [], o.metadata.name);
+      assert.equal(get(o, 'spec.regionId'), 'cn-hangzhou');
+      assert.match(String(get(o, 'spec.instanceId')), /^i-demo\d{6}$/);
+    }
+    const ids = powers.map((o) => get(o, 'spec.instanceId'));
+    assert.equal(new Set(ids).size, ids.length, 'one instance per example');
+  });
+
+  it('covers the documented cases', () => {
+    const specs = objs.filter((o) => o.kind === 'EcsInstancePower').map((o) => o['spec'] as Obj);
+    const has = (what: string, pred: (s: Obj) => boolean) => assert.ok(specs.some(pred), what);
+    has('stop with StopCharging', (s) => s['desiredState'] === 'Stopped' && s['stoppedMode'] === 'StopCharging' && !s['dryRun']);
+    has('force stop', (s) => s['desiredState'] === 'Stopped' && s['forceStop'] === true);
+    has('dry run', (s) => s['dryRun'] === true);
+    has('start', (s) => s['desiredState'] === 'Running');
+    has('observe only', (s) => s['driftPolicy'] === 'Observe');
+    has('credentials Secret', (s) => s['credentialsSecretRef'] !== undefined);
+  });
+
+  it('the named credentials Secret is there, in the same namespace, with the keys of API.md', () => {
+    for (const o of objs.filter((x) => x.kind === 'EcsInstancePower' && get(x, 'spec.credentialsSecretRef'))) {
+      const name = get(o, 'spec.credentialsSecretRef.name') as string;
+      const secret = find(objs, 'Secret', name);
+      assert.equal(secret.metadata.namespace, o.metadata.namespace);
+      const data = (secret['stringData'] ?? secret['data']) as Obj;
+      assert.deepEqual(Object.keys(data).sort(), ['accessKeyId', 'accessKeySecret']);
+      assert.match(JSON.stringify(data), /PLACEHOLDER/, 'placeholder values only');
+    }
+  });
+});
