@@ -101,6 +101,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Not in controller-runtime: status writes are this controller's main load on the API server. */
+  readonly statusWrites = new Counter({
+    name: 'ecspower_status_writes_total',
+    help: 'Status subresource patches by result (ok, conflict, error)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   private resourceSource: () => Iterable<ResourceSummary> = () => [];
 
   readonly resources = ((source: () => () => Iterable<ResourceSummary>) =>

@@ -14,6 +14,7 @@ import { AggregatingEventRecorder } from './kube/event-recorder.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { ResourceCache } from './kube/resource-cache.ts';
 import { PatchStatusWriter, type StatusWriter } from './kube/status-writer.ts';
+import { isConflict } from './kube/errors.ts';
 import type { Logger } from './log.ts';
 import { CONTROLLER_NAME, Metrics } from './metrics.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
@@ -84,7 +85,13 @@ export class Operator {
     const status: StatusWriter = {
       write: async (obj, s) => {
         await writes.take();
-        await patcher.write(obj, s);
+        try {
+          await patcher.write(obj, s);
+          m.statusWrites.inc({ result: 'ok' });
+        } catch (err) {
+          m.statusWrites.inc({ result: isConflict(err) ? 'conflict' : 'error' });
+          throw err;
+        }
       },
     };
     const reconciler = new Reconciler({
