@@ -15,6 +15,7 @@ import { LeaderElector } from './kube/leader-election.ts';
 import { ResourceCache } from './kube/resource-cache.ts';
 import { PatchStatusWriter, type StatusWriter } from './kube/status-writer.ts';
 import { isConflict } from './kube/errors.ts';
+import { reuseConnections } from './kube/connection-reuse.ts';
 import type { Logger } from './log.ts';
 import { CONTROLLER_NAME, Metrics } from './metrics.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
@@ -49,7 +50,8 @@ export class Operator {
   healthPort: number | undefined;
 
   constructor(private readonly o: OperatorOptions) {
-    const { config, kubeConfig, log } = o;
+    const { config, log } = o;
+    const kubeConfig = reuseConnections(o.kubeConfig);
     const clock = o.clock ?? realClock;
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const core = kubeConfig.makeApiClient(CoreV1Api);

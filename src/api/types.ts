@@ -49,6 +49,12 @@ export interface EcsInstancePowerStatus {
   observedGeneration?: number;
   instanceStatus?: InstanceStatus;
   lastRequestId?: string;
+  /**
+   * The generation for which the instance was last seen in the desired state. Not in API.md's
+   * list: driftPolicy Observe acts once per generation and must remember that it got there even
+   * when later passes report drift, transitions or errors.
+   */
+  convergedGeneration?: number;
   conditions?: Condition[];
 }
 

@@ -55,7 +55,7 @@ const EXACT: Record<string, Classification> = {
 
 /** Classifies an ECS error code (and HTTP status when known). Unknown codes are EcsError, transient, slow. */
 export function classify(code: string, httpStatus?: number): Classification {
-  const exact = EXACT[code];
+  const exact = Object.hasOwn(EXACT, code) ? EXACT[code] : undefined;
   if (exact) return exact;
   if (code.includes('Throttling')) return { ...transient(Reason.Throttled), throttled: true };
   if (code.startsWith('InvalidSecurityToken.')) return terminal(Reason.InvalidCredentials);
@@ -113,16 +113,15 @@ export function fromSdkError(err: unknown): EcsCallError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
   const message = typeof e['message'] === 'string' ? (e['message'] as string) : String(err);
   const data = typeof e['data'] === 'object' && e['data'] !== null ? (e['data'] as Record<string, unknown>) : {};
-  const code = typeof e['code'] === 'string' && e['code'] !== '' ? (e['code'] as string) : undefined;
+  // A gateway's error body without Code/RequestId makes the SDK report the string "undefined".
+  const present = (v: unknown): v is string => typeof v === 'string' && v !== '' && v !== 'undefined';
+  const code = present(e['code']) ? e['code'] : undefined;
   const statusCode = typeof e['statusCode'] === 'number' ? (e['statusCode'] as number) : undefined;
-  const requestId =
-    (typeof e['requestId'] === 'string' && e['requestId']) ||
-    (typeof data['RequestId'] === 'string' && (data['RequestId'] as string)) ||
-    undefined;
+  const requestId = present(e['requestId']) ? e['requestId'] : present(data['RequestId']) ? data['RequestId'] : undefined;
   const retryAfter = typeof e['retryAfter'] === 'number' && e['retryAfter'] > 0 ? (e['retryAfter'] as number) : undefined;
 
   if (code && !NODE_SYSTEM_ERROR.test(code)) {
-    const ecsMessage = typeof data['Message'] === 'string' ? (data['Message'] as string) : stripSdkPrefix(message, code);
+    const ecsMessage = present(data['Message']) ? data['Message'] : present(data['message']) ? data['message'] : stripSdkPrefix(message);
     return new EcsCallError({
       code,
       message: truncate(ecsMessage),
@@ -130,6 +129,9 @@ export function fromSdkError(err: unknown): EcsCallError {
       httpStatus: statusCode,
       retryAfterMs: retryAfter,
     });
+  }
+  if (!code && statusCode !== undefined && statusCode >= 500) {
+    return new EcsCallError({ code: `HTTP${statusCode}`, message: truncate(stripSdkPrefix(message)), requestId, httpStatus: statusCode });
   }
   if (/^(ConnectTimeout|ReadTimeout)/.test(message) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
     return new EcsCallError({ code: 'Timeout', message: truncate(message) });
@@ -146,10 +148,10 @@ export function fromSdkError(err: unknown): EcsCallError {
 
 const NETWORK_MESSAGE = /socket|ECONN|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|network|premature close/i;
 
-function stripSdkPrefix(message: string, code: string): string {
-  // The SDK formats "code: <Code>, <Message> request id: ..." — keep the ECS message only.
-  const m = /^code: [^,]*, (.*?)(?: request id: .*)?$/s.exec(message);
-  return m?.[1] ?? message.replace(code, '').trim();
+function stripSdkPrefix(message: string): string {
+  // The SDK formats "<Code>: code: <status>, <Message> request id: <id>"; keep the ECS message only.
+  const m = /^(?:[^\n]*?: )?code: [^,]*, (.*?)(?: request id: .*)?$/s.exec(message);
+  return m?.[1] ?? message;
 }
 
 function truncate(s: string): string {

@@ -63,7 +63,11 @@ export class RegionRateLimiter {
     this.factorUpdatedAt = this.now();
     const pause = retryAfterMs && retryAfterMs > 0 ? retryAfterMs : 1000 / this.rate();
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + pause);
-    for (const b of this.buckets.values()) b.tokens = Math.min(b.tokens, 0);
+    // Empty buckets that start refilling only when the pause ends: no burst into a throttled region.
+    for (const b of this.buckets.values()) {
+      b.tokens = Math.min(b.tokens, 0);
+      b.updatedAt = Math.max(b.updatedAt, this.pausedUntil);
+    }
   }
 
   private rate(): number {
@@ -93,8 +97,10 @@ export class RegionRateLimiter {
       this.recover();
       const t = this.now();
       const rate = this.rate();
-      b.tokens = Math.min(this.options.burst, b.tokens + ((t - b.updatedAt) / 1000) * rate);
-      b.updatedAt = t;
+      if (t > b.updatedAt) {
+        b.tokens = Math.min(this.options.burst, b.tokens + ((t - b.updatedAt) / 1000) * rate);
+        b.updatedAt = t;
+      }
       const pause = this.pausedUntil - t;
       if (pause <= 0 && b.tokens >= 1) {
         b.tokens -= 1;

@@ -45,6 +45,13 @@ export function decide(input: DecideInput): Decision {
   if (seen === desired) {
     return report({ kind: 'converged', reason: desired, instanceStatus: seen, message: `Instance ${spec.instanceId} is ${seen}` });
   }
+  if ((spec.driftPolicy ?? 'Enforce') === 'Observe' && input.status?.convergedGeneration === input.generation) {
+    return report({
+      kind: 'drifted',
+      instanceStatus: seen,
+      message: `Instance ${spec.instanceId} is ${seen}, desired ${desired}; driftPolicy Observe leaves it as it is`,
+    });
+  }
   if (seen === 'Pending' || seen === 'Starting' || seen === 'Stopping') {
     return report({
       kind: 'inProgress',
@@ -63,14 +70,6 @@ export function decide(input: DecideInput): Decision {
       return report({ kind: 'dryRunPassed', instanceStatus: seen, message: ready?.message ?? 'DryRunOperation' });
     }
     return { kind: 'act', action };
-  }
-
-  if ((spec.driftPolicy ?? 'Enforce') === 'Observe' && convergedBefore(input.status, input.generation)) {
-    return report({
-      kind: 'drifted',
-      instanceStatus: seen,
-      message: `Instance ${spec.instanceId} is ${seen}, desired ${desired}; driftPolicy Observe leaves it as it is`,
-    });
   }
 
   const recent = input.recentRequest;
@@ -97,11 +96,4 @@ function report(outcome: Outcome): Decision {
 function dryRunValidated(status: EcsInstancePowerStatus | undefined, generation: number): boolean {
   const ready = findCondition(status?.conditions, 'Ready');
   return ready?.status === 'True' && ready.reason === Reason.DryRunSucceeded && ready.observedGeneration === generation;
-}
-
-/** driftPolicy Observe acts once per generation: once this generation was reached, only report. */
-function convergedBefore(status: EcsInstancePowerStatus | undefined, generation: number): boolean {
-  const ready = findCondition(status?.conditions, 'Ready');
-  if (!ready || ready.observedGeneration !== generation) return false;
-  return ready.status === 'True' || ready.reason === Reason.Drifted;
 }

@@ -43,12 +43,14 @@ export function nextStatus(
   const instanceStatus = ('instanceStatus' in outcome ? outcome.instanceStatus : undefined) ?? prev?.instanceStatus;
   const requestId = 'requestId' in outcome ? outcome.requestId : undefined;
   const lastRequestId = requestId ?? prev?.lastRequestId;
+  const convergedGeneration = outcome.kind === 'converged' ? generation : prev?.convergedGeneration;
   const keepsGeneration = t.ready === 'keep' && t.reconciling === 'keep';
   const observedGeneration = keepsGeneration && prev?.observedGeneration !== undefined ? prev.observedGeneration : generation;
   return {
     observedGeneration,
     ...(instanceStatus ? { instanceStatus } : {}),
     ...(lastRequestId ? { lastRequestId } : {}),
+    ...(convergedGeneration !== undefined ? { convergedGeneration } : {}),
     conditions,
   };
 }
@@ -115,5 +117,5 @@ function canonical(s: EcsInstancePowerStatus | undefined): string {
   const conds = [...(s.conditions ?? [])]
     .sort((x, y) => x.type.localeCompare(y.type))
     .map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration ?? null]);
-  return JSON.stringify([s.observedGeneration ?? null, s.instanceStatus ?? null, s.lastRequestId ?? null, conds]);
+  return JSON.stringify([s.observedGeneration ?? null, s.instanceStatus ?? null, s.lastRequestId ?? null, s.convergedGeneration ?? null, conds]);
 }
