@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: 'batched,single' },
     'steady-seconds': { type: 'string', default: '25' },
     timeout: { type: 'string', default: '900' },
+    'node-options': { type: 'string', default: '' },
   },
 });
 const N = Number(args.resources);
@@ -45,6 +46,7 @@ interface Result {
   throttled: number;
   statusWrites: number;
   peakRssMb: number;
+  heapUsedMb: number;
   cpuSeconds: number;
   steady?: { seconds: number; resync: number; describes: number; writes: number; statusWrites: number };
 }
@@ -164,6 +166,7 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
         ALIBABA_CLOUD_ACCESS_KEY_ID: 'test-ak',
         ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'test-secret',
         ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+        NODE_OPTIONS: args['node-options'],
       },
     },
   );
@@ -186,6 +189,7 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
   const atReady = procStats(pid);
   const { calls, throttled } = countCalls(emu);
   const statusWrites = sum(text, 'ecspower_status_writes_total');
+  const heapUsedMb = sum(text, 'nodejs_heap_size_used_bytes') / 1024 / 1024;
   log(`${mode}: all Ready in ${readySeconds.toFixed(1)} s`);
 
   let steady: Result['steady'];
@@ -217,6 +221,7 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
     throttled,
     statusWrites,
     peakRssMb: Math.max(end.hwmMb, atReady.hwmMb),
+    heapUsedMb,
     cpuSeconds: end.cpu,
     ...(steady ? { steady } : {}),
   };
@@ -235,6 +240,7 @@ function table(results: Result[]): string {
     ['status writes', (r) => r.statusWrites, 0],
     ['status writes per resource', (r) => r.statusWrites / N, 2],
     ['controller peak RSS (MB)', (r) => r.peakRssMb, 0],
+    ['controller V8 heap used when all Ready (MB)', (r) => r.heapUsedMb, 0],
     ['controller CPU (s)', (r) => r.cpuSeconds, 1],
   ];
   const head = `| metric | ${results.map((r) => r.mode).join(' | ')}${results.length === 2 ? ' | ratio (single / batched) |' : ' |'}`;
@@ -260,6 +266,7 @@ async function main(): Promise<void> {
     const limit = Math.max(quotaFloor, writeFloor);
     console.log(`\n### ecs-power benchmark: ${N} resources\n`);
     console.log(`Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\``);
+    if (args['node-options']) console.log(`Controller NODE_OPTIONS: \`${args['node-options']}\``);
     console.log(`Emulator: quota ${QUOTA} calls/s per action, latency ${args['latency-ms']} ms, graceful stop ${STOP_MS} ms; controller workers ${args.workers}, poll ${args['poll-interval']}.\n`);
     console.log(table(results));
     console.log(`\nPhysical limit: max(quota floor ${quotaFloor.toFixed(1)} s = ${Math.ceil(N / 100)} batched calls at ${QUOTA}/s + stop time, write floor ${writeFloor.toFixed(1)} s = ${N} status writes at the API server's measured ${createRate.toFixed(0)} writes/s) = ${limit.toFixed(1)} s.`);

@@ -103,6 +103,7 @@ export class ResourceCache {
   }
 
   private upsert(obj: EcsInstancePower, added: boolean): void {
+    slim(obj);
     this.healthy = true;
     this.restartDelay = this.options.restartBaseMs ?? 1000;
     const key = keyOf(obj);
@@ -156,5 +157,18 @@ export class ResourceCache {
       if (this.stopped || !this.informer) return;
       this.informer.start().catch((e: unknown) => this.onError(e));
     }, delay);
+  }
+}
+
+/**
+ * The informer keeps the very object it hands to handlers; dropping what the controller never
+ * reads (managedFields grow with every status write; kubectl's last-applied copy of the spec)
+ * keeps the cache small with tens of thousands of resources.
+ */
+function slim(obj: EcsInstancePower): void {
+  delete obj.metadata.managedFields;
+  const annotations = obj.metadata.annotations;
+  if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
+    delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
   }
 }
