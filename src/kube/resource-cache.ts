@@ -36,6 +36,9 @@ export class ResourceCache {
   private stopped = false;
   private restartDelay: number;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectEpoch = 0;
+  private firstList!: Promise<void>;
+  private resolveFirstList!: () => void;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -56,11 +59,15 @@ export class ResourceCache {
     const path = namespace
       ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`
       : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+    this.firstList = new Promise((resolve) => (this.resolveFirstList = resolve));
     const list = async (): Promise<KubernetesListObject<EcsInstancePower>> => {
       const common = { group: GROUP, version: VERSION, plural: PLURAL, ...(labelSelector ? { labelSelector } : {}) };
       const res = namespace
         ? await this.api.listNamespacedCustomObject({ ...common, namespace })
         : await this.api.listClusterCustomObject(common);
+      this.synced = true;
+      this.healthy = true;
+      this.resolveFirstList();
       return res as KubernetesListObject<EcsInstancePower>;
     };
     const informer = makeInformer<EcsInstancePower>(this.kc, path, list, labelSelector);
@@ -68,13 +75,12 @@ export class ResourceCache {
     informer.on('add', (obj) => this.upsert(obj, true));
     informer.on('update', (obj) => this.upsert(obj, false));
     informer.on('delete', (obj) => this.remove(obj));
-    informer.on('connect', () => {
-      this.healthy = true;
-    });
+    informer.on('connect', () => this.onConnect());
     informer.on('error', (err) => this.onError(err));
+    // ListWatch.start() resolves even when the list failed (it reports through 'error'); like
+    // controller-runtime's WaitForCacheSync, wait for a list that succeeded. onError restarts.
     await informer.start();
-    this.synced = true;
-    this.healthy = true;
+    await this.firstList;
   }
 
   async stop(): Promise<void> {
@@ -142,7 +148,22 @@ export class ResourceCache {
     if (set?.size === 0) this.byInstance.delete(ik);
   }
 
+  /**
+   * 'connect' fires before each list/watch attempt, not after it worked: count the watch as
+   * healthy again only if no error follows within a second, so /readyz does not flap while the
+   * API server is away.
+   */
+  private onConnect(): void {
+    if (!this.synced) return;
+    const epoch = ++this.connectEpoch;
+    const t = setTimeout(() => {
+      if (epoch === this.connectEpoch) this.healthy = true;
+    }, 1000);
+    t.unref();
+  }
+
   private onError(err: unknown): void {
+    this.connectEpoch++;
     this.healthy = false;
     if (this.stopped) return;
     const delay = this.restartDelay;
