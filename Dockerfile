@@ -22,6 +22,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # ---- runtime -----------------------------------------------------------------------------
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# Heap sizing measured with 10,000 resources; see deploy/deployment.yaml.
+ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=8"
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --from=build --chown=0:0 /app/dist ./dist

@@ -26,7 +26,8 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: 'batched,single' },
     'steady-seconds': { type: 'string', default: '25' },
     timeout: { type: 'string', default: '900' },
-    'node-options': { type: 'string', default: '' },
+    // The Deployment's NODE_OPTIONS (deploy/deployment.yaml), so that the figures are the shipped ones.
+    'node-options': { type: 'string', default: '--max-old-space-size=192 --max-semi-space-size=8' },
   },
 });
 const N = Number(args.resources);

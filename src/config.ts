@@ -25,6 +25,8 @@ export interface Config {
   ecsTimeoutMs: number;
   kubeApiQps: number;
   kubeApiBurst: number;
+  eventQps: number;
+  eventBurst: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -76,6 +78,8 @@ export const FLAGS: Record<string, FlagDef> = {
   'ecs-timeout': { kind: 'duration', min: 100, set: num((c, v) => (c.ecsTimeoutMs = v)), help: 'ECS connect and read timeout' },
   'kube-api-qps': { kind: 'number', min: 0.01, set: num((c, v) => (c.kubeApiQps = v)), help: 'Kubernetes API writes per second' },
   'kube-api-burst': { kind: 'int', min: 1, set: num((c, v) => (c.kubeApiBurst = v)), help: 'Kubernetes API write burst' },
+  'event-qps': { kind: 'number', min: 0.01, set: num((c, v) => (c.eventQps = v)), help: 'Event writes per second; events over budget are dropped' },
+  'event-burst': { kind: 'int', min: 1, set: num((c, v) => (c.eventBurst = v)), help: 'Event write burst' },
   'shutdown-timeout': { kind: 'duration', min: 0, set: num((c, v) => (c.shutdownTimeoutMs = v)), help: 'how long SIGTERM waits for reconciles in flight' },
   'log-level': { kind: 'string', oneOf: ['debug', 'info', 'error'], set: str((c, v) => (c.logLevel = v as LogLevel)), help: 'debug, info or error' },
   'log-format': { kind: 'string', oneOf: ['json', 'text'], set: str((c, v) => (c.logFormat = v as LogFormat)), help: 'json or text' },
@@ -102,6 +106,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
     ecsTimeoutMs: 10_000,
     kubeApiQps: 20,
     kubeApiBurst: 30,
+    eventQps: 10,
+    eventBurst: 100,
     shutdownTimeoutMs: 25_000,
     logLevel: 'info',
     logFormat: 'json',

@@ -39,9 +39,14 @@ export function createLogger(
   };
 }
 
-function redact(fields: Fields): Fields {
+function redact(fields: Fields, depth = 0): Fields {
   const out: Fields = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = SECRET_FIELD.test(k) ? '[redacted]' : v;
+  for (const [k, v] of Object.entries(fields)) {
+    if (SECRET_FIELD.test(k)) out[k] = '[redacted]';
+    else if (v !== null && typeof v === 'object' && !(v instanceof Error)) {
+      out[k] = depth >= 4 ? '[nested]' : Array.isArray(v) ? v.map((x: unknown) => (x && typeof x === 'object' ? redact(x as Fields, depth + 1) : x)) : redact(v as Fields, depth + 1);
+    } else out[k] = v;
+  }
   return out;
 }
 

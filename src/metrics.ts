@@ -109,6 +109,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventsDropped = new Counter({
+    name: 'ecspower_events_dropped_total',
+    help: 'Events not written because the event budget (--event-qps) was used up',
+    registers: [this.registry],
+  });
+
   private resourceSource: () => Iterable<ResourceSummary> = () => [];
 
   readonly resources = ((source: () => () => Iterable<ResourceSummary>) =>

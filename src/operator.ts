@@ -101,7 +101,13 @@ export class Operator {
       gateway,
       credentials: new SecretCredentials(core, 30_000, clock),
       status,
-      events: new AggregatingEventRecorder(core, log, { component: 'ecs-power-controller', clock }),
+      events: new AggregatingEventRecorder(core, log, {
+        component: 'ecs-power-controller',
+        clock,
+        qps: config.eventQps,
+        burst: config.eventBurst,
+        onDropped: () => m.eventsDropped.inc(),
+      }),
       clock,
       timing: {
         pollIntervalMs: config.pollIntervalMs,

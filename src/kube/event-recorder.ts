@@ -28,6 +28,11 @@ export interface AggregatingRecorderOptions {
   /** At most one API write per series per this interval; counts in between are carried. */
   minWriteIntervalMs?: number;
   maxSeries?: number;
+  /** API writes for events per second (and burst): events never crowd out status writes. */
+  qps?: number;
+  burst?: number;
+  /** Called for each event dropped over budget. */
+  onDropped?: () => void;
   clock?: Clock;
 }
 
@@ -43,6 +48,8 @@ export class AggregatingEventRecorder implements EventRecorder {
   private readonly minInterval: number;
   private readonly maxSeries: number;
   private readonly patchOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  private tokens: number;
+  private tokensAt: number;
 
   constructor(
     private readonly api: CoreV1Api,
@@ -53,6 +60,26 @@ export class AggregatingEventRecorder implements EventRecorder {
     this.window = options.aggregateWindowMs ?? 10 * 60_000;
     this.minInterval = options.minWriteIntervalMs ?? 30_000;
     this.maxSeries = options.maxSeries ?? 4096;
+    this.tokens = options.burst ?? 100;
+    this.tokensAt = this.clock.now();
+  }
+
+  /**
+   * Events are best effort (client-go drops them too when its queue is full): when ten thousand
+   * resources change at once, their Events must not take the API server's write capacity from
+   * the status writes that GitOps tools wait on.
+   */
+  private takeToken(): boolean {
+    const now = this.clock.now();
+    const qps = this.options.qps ?? 10;
+    this.tokens = Math.min(this.options.burst ?? 100, this.tokens + ((now - this.tokensAt) / 1000) * qps);
+    this.tokensAt = now;
+    if (this.tokens < 1) {
+      this.options.onDropped?.();
+      return false;
+    }
+    this.tokens -= 1;
+    return true;
   }
 
   emit(obj: EcsInstancePower, type: 'Normal' | 'Warning', reason: string, rawMessage: string): void {
@@ -63,9 +90,10 @@ export class AggregatingEventRecorder implements EventRecorder {
     const s = this.series.get(key);
     if (s && now - s.firstAt < this.window) {
       s.count++;
-      if (!s.pending && now - s.lastWrittenAt >= this.minInterval) void this.update(s);
+      if (!s.pending && now - s.lastWrittenAt >= this.minInterval && this.takeToken()) void this.update(s);
       return;
     }
+    if (!this.takeToken()) return;
     this.evictIfFull();
     const fresh: Series = {
       name: `${obj.metadata.name ?? 'unknown'}.${randomBytes(8).toString('hex')}`,

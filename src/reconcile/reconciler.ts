@@ -66,6 +66,18 @@ export class Reconciler {
 
     const next = nextStatus(obj.status, outcome, generation, new Date(now));
     for (const e of eventsFor(obj.status, next, outcome)) this.d.events.emit(obj, e.type, e.reason, e.message);
+    const before = findCondition(obj.status?.conditions, 'Ready');
+    const after = findCondition(next.conditions, 'Ready');
+    if (before?.status !== after?.status || before?.reason !== after?.reason) {
+      const stalled = findCondition(next.conditions, 'Stalled')?.status === 'True';
+      this.d.log[stalled ? 'error' : 'info']('Ready changed', {
+        resource: key,
+        instanceId: obj.spec?.instanceId,
+        ready: after?.status,
+        reason: after?.reason,
+        ...(stalled ? { message: after?.message } : {}),
+      });
+    }
     if (!statusEqual(obj.status, next)) {
       try {
         await this.d.status.write(obj, next);

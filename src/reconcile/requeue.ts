@@ -25,8 +25,10 @@ export function requeueFor(outcome: Outcome, t: Timing, random: () => number): R
       return { kind: 'requeueAfter', ms: t.terminalRecheckMs };
     case 'observeFailed':
     case 'transientError': {
-      if (outcome.backoff === 'reobserve') return { kind: 'requeueAfter', ms: Math.min(t.pollIntervalMs, 1000) };
       const error = new Error(`${outcome.reason}: ${outcome.message}`);
+      // IncorrectInstanceStatus: look again soon, but through the key's backoff, so an instance
+      // that ECS keeps refusing is not asked every poll interval forever.
+      if (outcome.backoff === 'reobserve') return { kind: 'error', error, backoff: 'normal' };
       return {
         kind: 'error',
         error,

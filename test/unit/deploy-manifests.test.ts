@@ -413,6 +413,7 @@ describe('deploy/ (kubectl kustomize)', function () {
     const c = (get(find(objs, 'Deployment'), 'spec.template.spec.containers') as Obj[])[0]!;
     const env = c['env'] as Obj[];
     assert.deepEqual(env, [
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=192 --max-semi-space-size=8' },
       { name: 'ALIBABA_CLOUD_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeyId', optional: true } } },
       { name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeySecret', optional: true } } },
     ]);
