@@ -6,6 +6,7 @@ import { boundMessage } from '../api/conditions.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
 
 export interface EventRecorder {
   emit(obj: EcsInstancePower, type: 'Normal' | 'Warning', reason: string, message: string): void;
@@ -48,8 +49,7 @@ export class AggregatingEventRecorder implements EventRecorder {
   private readonly minInterval: number;
   private readonly maxSeries: number;
   private readonly patchOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  private tokens: number;
-  private tokensAt: number;
+  private readonly budget: TokenBucket;
 
   constructor(
     private readonly api: CoreV1Api,
@@ -60,8 +60,7 @@ export class AggregatingEventRecorder implements EventRecorder {
     this.window = options.aggregateWindowMs ?? 10 * 60_000;
     this.minInterval = options.minWriteIntervalMs ?? 30_000;
     this.maxSeries = options.maxSeries ?? 4096;
-    this.tokens = options.burst ?? 100;
-    this.tokensAt = this.clock.now();
+    this.budget = new TokenBucket(options.qps ?? 10, options.burst ?? 100, this.clock);
   }
 
   /**
@@ -70,16 +69,9 @@ export class AggregatingEventRecorder implements EventRecorder {
    * the status writes that GitOps tools wait on.
    */
   private takeToken(): boolean {
-    const now = this.clock.now();
-    const qps = this.options.qps ?? 10;
-    this.tokens = Math.min(this.options.burst ?? 100, this.tokens + ((now - this.tokensAt) / 1000) * qps);
-    this.tokensAt = now;
-    if (this.tokens < 1) {
-      this.options.onDropped?.();
-      return false;
-    }
-    this.tokens -= 1;
-    return true;
+    if (this.budget.tryTake()) return true;
+    this.options.onDropped?.();
+    return false;
   }
 
   emit(obj: EcsInstancePower, type: 'Normal' | 'Warning', reason: string, rawMessage: string): void {

@@ -18,17 +18,29 @@ export class TokenBucket {
     this.updatedAt = this.clock.now();
   }
 
+  /** Takes a token if one is there now; never waits. */
+  tryTake(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   take(): Promise<void> {
     const mine = this.turn.then(() => this.wait());
     this.turn = mine;
     return mine;
   }
 
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
+    this.updatedAt = now;
+  }
+
   private async wait(): Promise<void> {
     for (;;) {
-      const now = this.clock.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
-      this.updatedAt = now;
+      this.refill();
       if (this.tokens >= 1) {
         this.tokens -= 1;
         return;

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { AggregatingEventRecorder } from '../../src/kube/event-recorder.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { EcsInstancePower } from '../../src/api/types.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+interface Write {
+  kind: 'create' | 'patch';
+  name: string;
+  count: number;
+  reason?: string;
+}
+
+function fakeApi(writes: Write[]): CoreV1Api {
+  return {
+    createNamespacedEvent: async ({ body }: { body: { metadata: { name: string }; count: number; reason: string } }) => {
+      writes.push({ kind: 'create', name: body.metadata.name, count: body.count, reason: body.reason });
+      return body;
+    },
+    patchNamespacedEvent: async ({ name, body }: { name: string; body: { count: number } }) => {
+      writes.push({ kind: 'patch', name, count: body.count });
+      return body;
+    },
+  } as unknown as CoreV1Api;
+}
+
+const obj = (name: string): EcsInstancePower => ({
+  apiVersion: 'ecspower.io/v1alpha1',
+  kind: 'EcsInstancePower',
+  metadata: { name, namespace: 'ns', uid: `uid-${name}` },
+  spec: { instanceId: 'i-a', regionId: 'cn-hangzhou', desiredState: 'Stopped' },
+});
+
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('AggregatingEventRecorder', () => {
+  it('folds identical events into one Event whose count grows, written at most every 30 s', async () => {
+    const clock = new FakeClock(1_000_000);
+    const writes: Write[] = [];
+    const rec = new AggregatingEventRecorder(fakeApi(writes), silentLogger, { component: 'test', clock });
+    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r1)');
+    await settle();
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1_000);
+      rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r1)');
+      await settle();
+    }
+    assert.deepEqual(writes.map((w) => w.kind), ['create'], 'repeats within 30 s wrote again');
+    clock.advance(30_000);
+    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r1)');
+    await settle();
+    assert.equal(writes.length, 2);
+    assert.deepEqual(writes[1], { kind: 'patch', name: writes[0]!.name, count: 7 });
+  });
+
+  it('keeps different reasons, messages and objects apart', async () => {
+    const clock = new FakeClock(0);
+    const writes: Write[] = [];
+    const rec = new AggregatingEventRecorder(fakeApi(writes), silentLogger, { component: 'test', clock });
+    rec.emit(obj('a'), 'Normal', 'StopRequested', 'm');
+    rec.emit(obj('a'), 'Normal', 'Stopped', 'm');
+    rec.emit(obj('b'), 'Normal', 'Stopped', 'm');
+    rec.emit(obj('b'), 'Normal', 'Stopped', 'other');
+    await settle();
+    assert.deepEqual(writes.map((w) => w.kind), ['create', 'create', 'create', 'create']);
+  });
+
+  it('drops events over the budget instead of queueing them, and counts the drops', async () => {
+    const clock = new FakeClock(0);
+    const writes: Write[] = [];
+    let dropped = 0;
+    const rec = new AggregatingEventRecorder(fakeApi(writes), silentLogger, {
+      component: 'test',
+      clock,
+      qps: 2,
+      burst: 5,
+      onDropped: () => dropped++,
+    });
+    for (let i = 0; i < 20; i++) rec.emit(obj(`r${i}`), 'Normal', 'Stopped', 'm');
+    await settle();
+    assert.equal(writes.length, 5);
+    assert.equal(dropped, 15);
+    clock.advance(1_000);
+    for (let i = 20; i < 25; i++) rec.emit(obj(`r${i}`), 'Normal', 'Stopped', 'm');
+    await settle();
+    assert.equal(writes.length, 7, 'the budget refills at qps');
+  });
+
+  it('never writes a message longer than 1024 characters or with control characters', async () => {
+    const writes: Array<{ message: string }> = [];
+    const api = {
+      createNamespacedEvent: async ({ body }: { body: { message: string } }) => {
+        writes.push(body);
+        return body;
+      },
+    } as unknown as CoreV1Api;
+    const rec = new AggregatingEventRecorder(api, silentLogger, { component: 'test', clock: new FakeClock(0) });
+    rec.emit(obj('a'), 'Warning', 'EcsError', `x\u0000\u001b[31m${'y'.repeat(100_000)}`);
+    await settle();
+    assert.ok(writes[0]!.message.length <= 1024);
+    assert.doesNotMatch(writes[0]!.message, /[\u0000-\u0008\u000b-\u001f]/);
+  });
+});
