@@ -402,6 +402,7 @@ describe('deploy/ (kubectl kustomize)', function () {
       '--leader-election-namespace=ecs-power-system',
       '--metrics-bind-address=:8080',
       '--health-probe-bind-address=:8081',
+      '--max-concurrent-reconciles=100',
     ]);
     assert.deepEqual(c['ports'], [
       { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
