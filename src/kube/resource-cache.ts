@@ -67,6 +67,7 @@ export class ResourceCache {
         : await this.api.listClusterCustomObject(common);
       this.synced = true;
       this.healthy = true;
+      this.restartDelay = this.options.restartBaseMs ?? 1000;
       this.resolveFirstList();
       return res as KubernetesListObject<EcsInstancePower>;
     };
@@ -157,7 +158,10 @@ export class ResourceCache {
     if (!this.synced) return;
     const epoch = ++this.connectEpoch;
     const t = setTimeout(() => {
-      if (epoch === this.connectEpoch) this.healthy = true;
+      if (epoch !== this.connectEpoch) return;
+      this.healthy = true;
+      // A watch that resumed and held: the next outage starts from the shortest delay again.
+      this.restartDelay = this.options.restartBaseMs ?? 1000;
     }, 1000);
     t.unref();
   }

@@ -42,6 +42,8 @@ export interface KubectlResult {
 export interface TestCluster {
   /** https://127.0.0.1:PORT */
   server: string;
+  /** etcd's client URL, http://127.0.0.1:PORT (plain HTTP; its v3 gRPC gateway answers under /v3/). */
+  readonly etcdUrl: string;
   /** Admin (system:masters) kubeconfig file: token auth, insecure-skip-tls-verify. */
   kubeconfigPath: string;
   /** A fresh KubeConfig for admin (default) or a pre-registered token user. */
@@ -308,6 +310,7 @@ function kubeconfigYaml(server: string, user: RegisteredUser): string {
 
 class LocalTestCluster implements TestCluster {
   readonly server: string;
+  readonly etcdUrl: string;
   readonly kubeconfigPath: string;
   private etcdProc: ChildProcess | undefined;
   private apiServerProc: ChildProcess | undefined;
@@ -320,6 +323,7 @@ class LocalTestCluster implements TestCluster {
     private readonly users: Map<string, RegisteredUser>,
   ) {
     this.server = `https://127.0.0.1:${ports.apiServer}`;
+    this.etcdUrl = `http://127.0.0.1:${ports.etcdClient}`;
     this.kubeconfigPath = this.user(ADMIN_USER).kubeconfigPath;
   }
 
