@@ -13,8 +13,7 @@ import { SecretCredentials } from './kube/credentials.ts';
 import { AggregatingEventRecorder } from './kube/event-recorder.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { ResourceCache } from './kube/resource-cache.ts';
-import { PatchStatusWriter, type StatusWriter } from './kube/status-writer.ts';
-import { isConflict } from './kube/errors.ts';
+import { PatchStatusWriter, limitedStatusWriter } from './kube/status-writer.ts';
 import { reuseConnections } from './kube/connection-reuse.ts';
 import type { Logger } from './log.ts';
 import { CONTROLLER_NAME, Metrics } from './metrics.ts';
@@ -82,20 +81,9 @@ export class Operator {
       ...(o.rawEcsApi ? { rawApi: o.rawEcsApi } : {}),
     });
     const gateway = new BatchingGateway(clients, { maxBatchSize: config.maxBatchSize, batchWindowMs: config.batchWindowMs });
-    const writes = new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock);
-    const patcher = new PatchStatusWriter(custom);
-    const status: StatusWriter = {
-      write: async (obj, s) => {
-        await writes.take();
-        try {
-          await patcher.write(obj, s);
-          m.statusWrites.inc({ result: 'ok' });
-        } catch (err) {
-          m.statusWrites.inc({ result: isConflict(err) ? 'conflict' : 'error' });
-          throw err;
-        }
-      },
-    };
+    const status = limitedStatusWriter(new PatchStatusWriter(custom), new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock), (result) =>
+      m.statusWrites.inc({ result }),
+    );
     const reconciler = new Reconciler({
       cache: this.cache,
       gateway,

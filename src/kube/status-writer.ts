@@ -1,6 +1,8 @@
 import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/types.ts';
 import type { EcsInstancePower, EcsInstancePowerStatus } from '../api/types.ts';
+import type { TokenBucket } from '../util/token-bucket.ts';
+import { isConflict } from './errors.ts';
 
 export interface StatusWriter {
   /** Writes status; rejects with a 409 ApiException if the object changed since it was read. */
@@ -30,4 +32,24 @@ export class PatchStatusWriter implements StatusWriter {
       this.options,
     );
   }
+}
+
+/** Paces writes by `--kube-api-qps` / `--kube-api-burst` and reports each result. */
+export function limitedStatusWriter(
+  inner: StatusWriter,
+  bucket: TokenBucket,
+  onResult: (result: 'ok' | 'conflict' | 'error') => void,
+): StatusWriter {
+  return {
+    write: async (obj, status) => {
+      await bucket.take();
+      try {
+        await inner.write(obj, status);
+        onResult('ok');
+      } catch (err) {
+        onResult(isConflict(err) ? 'conflict' : 'error');
+        throw err;
+      }
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import type { EcsInstancePower, EcsInstancePowerSpec, InstanceStatus } from '../api/types.ts';
+import type { EcsInstancePower, EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../api/types.ts';
 import { findCondition } from '../api/conditions.ts';
 import { EventReason, Reason } from '../api/reasons.ts';
 import type { ReconcileResult } from '../controller/result.ts';
@@ -66,18 +66,7 @@ export class Reconciler {
 
     const next = nextStatus(obj.status, outcome, generation, new Date(now));
     for (const e of eventsFor(obj.status, next, outcome)) this.d.events.emit(obj, e.type, e.reason, e.message);
-    const before = findCondition(obj.status?.conditions, 'Ready');
-    const after = findCondition(next.conditions, 'Ready');
-    if (before?.status !== after?.status || before?.reason !== after?.reason) {
-      const stalled = findCondition(next.conditions, 'Stalled')?.status === 'True';
-      this.d.log[stalled ? 'error' : 'info']('Ready changed', {
-        resource: key,
-        instanceId: obj.spec?.instanceId,
-        ready: after?.status,
-        reason: after?.reason,
-        ...(stalled ? { message: after?.message } : {}),
-      });
-    }
+    this.logReadyChange(key, obj, next);
     if (!statusEqual(obj.status, next)) {
       try {
         await this.d.status.write(obj, next);
@@ -89,6 +78,21 @@ export class Reconciler {
       }
     }
     return requeueFor(outcome, this.d.timing, this.d.random);
+  }
+
+  /** One log line per Ready transition; terminal ones at error level, so logs alone show them. */
+  private logReadyChange(key: string, obj: EcsInstancePower, next: EcsInstancePowerStatus): void {
+    const before = findCondition(obj.status?.conditions, 'Ready');
+    const after = findCondition(next.conditions, 'Ready');
+    if (before?.status === after?.status && before?.reason === after?.reason) return;
+    const stalled = findCondition(next.conditions, 'Stalled')?.status === 'True';
+    this.d.log[stalled ? 'error' : 'info']('Ready changed', {
+      resource: key,
+      instanceId: obj.spec?.instanceId,
+      ready: after?.status,
+      reason: after?.reason,
+      ...(stalled ? { message: after?.message } : {}),
+    });
   }
 
   private async outcomeFor(key: string, obj: EcsInstancePower, generation: number, now: number): Promise<Outcome> {
