@@ -81,29 +81,7 @@ export function findObject(objs: K8sObject[], kind: string, name: string): K8sOb
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns a value other than undefined/false; fails with `describe()` on timeout. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  describe: () => string | Promise<string> = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      lastError = e instanceof Error ? e.message : String(e);
-    }
-    if (Date.now() > deadline) {
-      const extra = await describe();
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}${extra ? `\n${extra}` : ''}`);
-    }
-    await sleep(200);
-  }
-}
+export { eventually } from '../support/eventually.ts';
 
 /** Waits until `ms` have passed since `since` (for "never happens" assertions). */
 export async function untilElapsed(since: number, ms: number): Promise<void> {

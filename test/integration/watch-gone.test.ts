@@ -13,6 +13,7 @@
 // nothing); independently, a raw watch from the same resourceVersion must get 410 Expired.
 
 import assert from 'node:assert/strict';
+import { eventually } from '../support/eventually.ts';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -114,21 +115,6 @@ function writes(calls: readonly RecordedCall[], id: string): RecordedCall[] {
 /** Whether a call names the instance in any parameter (InstanceId, InstanceId.N, InstanceIds JSON). */
 function names(c: RecordedCall, id: string): boolean {
   return Object.values(c.params).some((v) => v === id || v.includes(`"${id}"`));
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      lastError = e instanceof Error ? e.message : String(e);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
-    await sleep(everyMs);
-  }
 }
 
 async function etcd<T>(cluster: TestCluster, path: string, body: unknown): Promise<T> {
@@ -270,7 +256,7 @@ describe('watch resumption after etcd compaction', function () {
     const callsAtCut = emu.calls.length;
     proxy.sever();
     const tCut = Date.now();
-    await until('/readyz 503 after the cut', async () => (await readyz()) === 503, 10_000, 50);
+    await eventually('/readyz 503 after the cut', async () => (await readyz()) === 503, 10_000, undefined, 50);
     const readyzDuringCut: number[] = [];
     let sampling = true;
     const sampler = (async () => {
@@ -330,7 +316,7 @@ describe('watch resumption after etcd compaction', function () {
       proxy.restore();
       const fresh = await res.waitForReady('fresh', 'Stopped', 40_000);
       const keep = await res.waitForReady('keep', 'Running', 10_000);
-      await until('/readyz 200 after recovery', async () => (await readyz()) === 200, 10_000, 50);
+      await eventually('/readyz 200 after recovery', async () => (await readyz()) === 200, 10_000, undefined, 50);
       await sleep(500); // anything a stale cache would still do for the deleted resource happens now
 
       // The 410 the controller's watch got, and the relist that followed.
