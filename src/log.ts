@@ -26,7 +26,7 @@ export function createLogger(
       write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...all }));
     } else {
       const kv = Object.entries(all)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)}`)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
         .join(' ');
       write(`${new Date().toISOString()} ${level.toUpperCase()} ${msg}${kv ? ' ' + kv : ''}`);
     }

@@ -21,7 +21,7 @@ export interface EcsClientsOptions {
  * rate limiter with short retries. Every worker asking for the same region and credentials
  * shares the same limiter.
  */
-export function ecsClients(o: EcsClientsOptions): EcsApiFactory & { limiter(target: EcsTarget): RegionRateLimiter } {
+export function ecsClients(o: EcsClientsOptions): EcsApiFactory {
   const apis = new Map<string, EcsApi>();
   const limiters = new Map<string, RegionRateLimiter>();
   const credential = defaultCredentialChain();
@@ -43,5 +43,5 @@ export function ecsClients(o: EcsClientsOptions): EcsApiFactory & { limiter(targ
     }
     return api;
   };
-  return Object.assign(factory, { limiter: limiterFor });
+  return factory;
 }

@@ -66,10 +66,12 @@ export function classify(code: string, httpStatus?: number): Classification {
   return transient(Reason.EcsError, 'slow');
 }
 
-/** A failed ECS call, already classified. Carries nothing secret. */
+/**
+ * A failed ECS call, already classified. Carries nothing secret. Its message is API.md's
+ * condition message: `<ECS code>: <ECS message> (RequestId <id>)`.
+ */
 export class EcsCallError extends Error {
   readonly code: string;
-  readonly ecsMessage: string;
   readonly requestId: string | undefined;
   readonly httpStatus: number | undefined;
   readonly retryAfterMs: number | undefined;
@@ -85,16 +87,10 @@ export class EcsCallError extends Error {
     super(`${init.code}: ${init.message}${init.requestId ? ` (RequestId ${init.requestId})` : ''}`);
     this.name = 'EcsCallError';
     this.code = init.code;
-    this.ecsMessage = init.message;
     this.requestId = init.requestId;
     this.httpStatus = init.httpStatus;
     this.retryAfterMs = init.retryAfterMs;
     this.classification = classify(init.code, init.httpStatus);
-  }
-
-  /** API.md's condition message: `<ECS code>: <ECS message> (RequestId <id>)`. */
-  conditionMessage(): string {
-    return this.message;
   }
 }
 

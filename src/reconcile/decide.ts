@@ -69,7 +69,7 @@ export function decide(input: DecideInput): Decision {
       const ready = findCondition(input.status?.conditions, 'Ready');
       return report({ kind: 'dryRunPassed', instanceStatus: seen, message: ready?.message ?? 'DryRunOperation' });
     }
-    return { kind: 'act', action };
+    return actUnlessLocked(action, observation, spec);
   }
 
   const recent = input.recentRequest;
@@ -84,6 +84,29 @@ export function decide(input: DecideInput): Decision {
       reason: action.kind === 'stop' ? Reason.StopRequested : Reason.StartRequested,
       instanceStatus: seen,
       message: `Waiting for instance ${spec.instanceId} to leave ${seen}`,
+    });
+  }
+  return actUnlessLocked(action, observation, spec);
+}
+
+/** ECS refuses to stop or start a locked instance; its OperationLocks say so without a write call. */
+function actUnlessLocked(action: Action, o: Observation, spec: EcsInstancePowerSpec): Decision {
+  const rid = o.requestId ? ` (RequestId ${o.requestId})` : '';
+  const instanceStatus = o.status ? { instanceStatus: o.status } : {};
+  if (o.lockReasons.includes('security')) {
+    return report({
+      kind: 'terminalError',
+      reason: Reason.InstanceLockedForSecurity,
+      message: `InstanceLockedForSecurity: instance ${spec.instanceId} has a security lock (OperationLocks: ${o.lockReasons.join(', ')})${rid}`,
+      ...instanceStatus,
+    });
+  }
+  if (o.lockReasons.includes('financial')) {
+    return report({
+      kind: 'terminalError',
+      reason: Reason.InstanceExpiredOrInArrears,
+      message: `InstanceExpiredOrInArrears: instance ${spec.instanceId} is locked for an overdue payment (OperationLocks: ${o.lockReasons.join(', ')})${rid}`,
+      ...instanceStatus,
     });
   }
   return { kind: 'act', action };

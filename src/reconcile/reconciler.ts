@@ -146,8 +146,6 @@ export class Reconciler {
     });
     if (decision.kind === 'report') return decision.outcome;
 
-    const blocked = lockOutcome(observation, spec);
-    if (blocked) return blocked;
     const ready = findCondition(obj.status?.conditions, 'Ready');
     if (ready?.status === 'True' && ready.observedGeneration === generation && !spec.dryRun) {
       this.d.events.emit(obj, 'Normal', EventReason.DriftDetected, `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}`);
@@ -219,26 +217,4 @@ export class Reconciler {
     const owner = keys.map(rank).sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]))[0]![1];
     return owner === key ? undefined : owner;
   }
-}
-
-/** ECS refuses to stop or start a locked instance; its OperationLocks say so without a write call. */
-function lockOutcome(o: Observation, spec: EcsInstancePowerSpec): Outcome | undefined {
-  const rid = o.requestId ? ` (RequestId ${o.requestId})` : '';
-  if (o.lockReasons.includes('security')) {
-    return {
-      kind: 'terminalError',
-      reason: Reason.InstanceLockedForSecurity,
-      message: `InstanceLockedForSecurity: instance ${spec.instanceId} has a security lock (OperationLocks: ${o.lockReasons.join(', ')})${rid}`,
-      ...(o.status ? { instanceStatus: o.status } : {}),
-    };
-  }
-  if (o.lockReasons.includes('financial')) {
-    return {
-      kind: 'terminalError',
-      reason: Reason.InstanceExpiredOrInArrears,
-      message: `InstanceExpiredOrInArrears: instance ${spec.instanceId} is locked for an overdue payment (OperationLocks: ${o.lockReasons.join(', ')})${rid}`,
-      ...(o.status ? { instanceStatus: o.status } : {}),
-    };
-  }
-  return undefined;
 }

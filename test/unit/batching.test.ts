@@ -258,7 +258,7 @@ describe('BatchingGateway', function () {
       assert.ok(e2 instanceof EcsCallError);
       assert.equal(e2.code, 'InstanceLockedForSecurity');
       assert.equal(e2.classification.errorClass, 'terminal');
-      assert.equal(e2.conditionMessage(), `InstanceLockedForSecurity: The specified operation is denied as your instance is locked for security reasons. (RequestId ${call.requestId})`);
+      assert.equal(e2.message, `InstanceLockedForSecurity: The specified operation is denied as your instance is locked for security reasons. (RequestId ${call.requestId})`);
     });
 
     it('a whole-call failure (throttled mid-batch) rejects every member with that error', async () => {

@@ -280,4 +280,28 @@ describe('decide()', () => {
       check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', recentRequest })), { report: 'inProgress', reason: 'Stopping' });
     });
   });
+
+  describe('OperationLocks seen by the describe call', () => {
+    const locked = (seen: InstanceStatus, locks: string[]) => ({ instanceId: ID, found: true, status: seen, lockReasons: locks, requestId: 'req-obs' });
+    const table: Array<{ name: string; desired: 'Stopped' | 'Running'; seen: InstanceStatus; locks: string[]; dryRun?: boolean; expect: Expect }> = [
+      { name: 'security lock, would stop: stalls without a call', desired: 'Stopped', seen: 'Running', locks: ['security'], expect: { report: 'terminalError', reason: 'InstanceLockedForSecurity', instanceStatus: 'Running' } },
+      { name: 'security lock, would start: stalls without a call', desired: 'Running', seen: 'Stopped', locks: ['security'], expect: { report: 'terminalError', reason: 'InstanceLockedForSecurity' } },
+      { name: 'financial lock, would stop: InstanceExpiredOrInArrears', desired: 'Stopped', seen: 'Running', locks: ['financial'], expect: { report: 'terminalError', reason: 'InstanceExpiredOrInArrears' } },
+      { name: 'security lock, dry run: stalls too (ECS would refuse the dry run)', desired: 'Stopped', seen: 'Running', locks: ['security'], dryRun: true, expect: { report: 'terminalError', reason: 'InstanceLockedForSecurity' } },
+      { name: 'security lock, already in the desired state: converged', desired: 'Stopped', seen: 'Stopped', locks: ['security'], expect: { report: 'converged', reason: 'Stopped' } },
+      { name: 'security lock, in transition: waits', desired: 'Stopped', seen: 'Stopping', locks: ['security'], expect: { report: 'inProgress', reason: 'Stopping' } },
+      { name: 'another lock reason (Recycling): acts, ECS answers', desired: 'Stopped', seen: 'Running', locks: ['Recycling'], expect: { act: 'stop' } },
+    ];
+    for (const r of table) {
+      it(r.name, () => {
+        check(decide(input({ spec: spec(r.desired, r.dryRun ? { dryRun: true } : {}), observation: locked(r.seen, r.locks) })), r.expect);
+      });
+    }
+
+    it('the message names the lock and carries the describe RequestId', () => {
+      const o = outcomeOf(decide(input({ observation: locked('Running', ['security', 'financial']) })));
+      assert.equal(o.kind, 'terminalError');
+      assert.match(o.message, /^InstanceLockedForSecurity: .*OperationLocks: security, financial\) \(RequestId req-obs\)$/);
+    });
+  });
 });

@@ -301,9 +301,9 @@ describe('fromSdkError(): what the SDK and the network throw', () => {
       assert.equal(e.requestId, k.requestId);
       if (k.httpStatus !== undefined) assert.equal(e.httpStatus, k.httpStatus);
       assert.equal(e.retryAfterMs, k.retryAfterMs);
-      if (typeof k.message === 'string') assert.equal(e.conditionMessage(), k.message);
-      else assert.match(e.conditionMessage(), k.message);
-      assert.equal(e.message, e.conditionMessage());
+      if (typeof k.message === 'string') assert.equal(e.message, k.message);
+      else assert.match(e.message, k.message);
+      assert.equal(e.message, e.message);
     });
   }
 
@@ -323,14 +323,14 @@ describe('fromSdkError(): what the SDK and the network throw', () => {
   });
 
   it('the message format is <code>: <message> (RequestId <id>), without RequestId when ECS sent none', () => {
-    assert.equal(new EcsCallError({ code: 'C', message: 'm', requestId: 'r' }).conditionMessage(), 'C: m (RequestId r)');
-    assert.equal(new EcsCallError({ code: 'C', message: 'm' }).conditionMessage(), 'C: m');
+    assert.equal(new EcsCallError({ code: 'C', message: 'm', requestId: 'r' }).message, 'C: m (RequestId r)');
+    assert.equal(new EcsCallError({ code: 'C', message: 'm' }).message, 'C: m');
   });
 
   it('a huge ECS message is cut, keeping the code and RequestId', () => {
     const e = fromSdkError(sdkError(500, { RequestId: 'r-big', Code: 'InternalError', Message: 'y'.repeat(100_000) }));
-    assert.ok(e.conditionMessage().length <= 1024, `${e.conditionMessage().length}`);
-    assert.match(e.conditionMessage(), /^InternalError: y+…? \(RequestId r-big\)$/);
+    assert.ok(e.message.length <= 1024, `${e.message.length}`);
+    assert.match(e.message, /^InternalError: y+…? \(RequestId r-big\)$/);
   });
 
   // Regression (was a bug): when the error body has no `Message` (e.g. the lower-case `message` the SDK also
@@ -340,7 +340,7 @@ describe('fromSdkError(): what the SDK and the network throw', () => {
   // "X: : code: 403, m request id: r2 (RequestId r2)".
   it('SDK ClientError whose body has a lower-case message: the SDK prefix is stripped', () => {
     const e = fromSdkError(sdkError(403, { requestId: 'r2', code: 'OperationDenied', message: 'The operation is denied.' }));
-    assert.equal(e.conditionMessage(), 'OperationDenied: The operation is denied. (RequestId r2)');
+    assert.equal(e.message, 'OperationDenied: The operation is denied. (RequestId r2)');
   });
 
   // Regression (was a bug): a 5xx answer whose JSON body has no Code / RequestId (a proxy or gateway in front of
@@ -352,6 +352,6 @@ describe('fromSdkError(): what the SDK and the network throw', () => {
     assert.equal(e.classification.reason, 'InternalError');
     assert.notEqual(e.code, 'undefined');
     assert.equal(e.requestId, undefined);
-    assert.doesNotMatch(e.conditionMessage(), /undefined/);
+    assert.doesNotMatch(e.message, /undefined/);
   });
 });

@@ -92,7 +92,7 @@ describe('security: no secret in logs, bounded and clean messages', function () 
         data: { RequestId: 'RID-1', Code: 'InvalidParameter', Message: 'y'.repeat(1_000_000) },
       });
       const e = fromSdkError(sdkError);
-      const m = boundMessage(e.conditionMessage());
+      const m = boundMessage(e.message);
       assert.ok(m.length <= MAX_MESSAGE_LENGTH);
       assert.match(m, /^InvalidParameter: y+… \(RequestId RID-1\)$/);
     });
@@ -111,7 +111,7 @@ describe('security: no secret in logs, bounded and clean messages', function () 
               statusCode: status,
               data: { RequestId: rid, Code: code, Message: message },
             });
-            const m = boundMessage(fromSdkError(sdkError).conditionMessage());
+            const m = boundMessage(fromSdkError(sdkError).message);
             assert.ok(m.length <= MAX_MESSAGE_LENGTH);
             assert.equal(CONTROL.test(m), false);
             assert.ok(m.startsWith(`${code}: `), m.slice(0, 80));
