@@ -73,9 +73,11 @@ describe(`batching with ${N} resources`, function () {
         }));
         op = await startOperator(cluster, emu, {
           namespace: ns,
-          maxConcurrentReconciles: 200,
+          // More workers than resources: one wave of reconciles, so batch sizes do not depend on
+          // when workers free up (with 200 workers a second, ragged wave made extra small batches).
+          maxConcurrentReconciles: 400,
           maxBatchSize: mode === 'batched' ? 100 : 1,
-          batchWindowMs: 100,
+          batchWindowMs: 300,
           pollIntervalMs: 500,
           ecsQps: 50,
           ecsBurst: 50,
