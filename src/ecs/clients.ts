@@ -1,4 +1,4 @@
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../runtime/metrics.ts';
 import type { EcsApi, EcsApiFactory, EcsTarget } from './gateway.ts';
 import { metered } from './metered.ts';
 import { RegionRateLimiter } from './rate-limit.ts';

@@ -1,4 +1,4 @@
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../runtime/metrics.ts';
 import { EcsCallError } from './errors.ts';
 import type { EcsAction, EcsApi } from './gateway.ts';
 

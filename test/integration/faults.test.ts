@@ -458,7 +458,7 @@ describe(`fault suite (${PROFILE} profile, seed ${SEED})`, function () {
       assert.ok(readyDuringOutage <= 1, `/readyz said ready ${readyDuringOutage} of ${outageSamples} times while the API server was down`);
     });
 
-    // Regression (was a bug): src/kube/resource-cache.ts, `informer.on('connect', () => { this.healthy = true; })`.
+    // Regression (was a bug): src/runtime/resource-cache.ts, `informer.on('connect', () => { this.healthy = true; })`.
     // client-node's ListWatch emits 'connect' at the start of doneHandler, before it lists or
     // opens the watch; every restart attempt of ResourceCache.onError (1 s, 2 s, 4 s, ... into an
     // outage) therefore marks the cache healthy until the fetch fails a moment later, and /readyz

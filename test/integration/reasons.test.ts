@@ -571,7 +571,7 @@ describe('reason table (API.md): every ECS answer as the user sees it', function
   });
 
   describe('IncorrectInstanceStatus that does not go away', function () {
-    // Regression (was a bug): src/reconcile/requeue.ts (case 'observeFailed'/'transientError', `backoff === 'reobserve'`)
+    // Regression (was a bug): src/controllers/instancepower/requeue.ts (case 'observeFailed'/'transientError', `backoff === 'reobserve'`)
     // requeues every IncorrectInstanceStatus after min(pollInterval, 1 s) with no backoff and without
     // counting it as a failure, so an instance that ECS keeps refusing (Describe says Running, Stop
     // says IncorrectInstanceStatus) gets a DescribeInstances + StopInstance every poll interval

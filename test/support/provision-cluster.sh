@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Makes etcd, kube-apiserver and kubectl available for the test cluster and prints the folder
-# that holds them (envtest's KUBEBUILDER_ASSETS convention) on stdout; progress goes to stderr.
-# Builds kube-apiserver 1.20.2 from Debian's source package once (about 5 minutes on 2 cores)
-# and caches it outside the checkout (~/.cache/ecs-power, or ECS_POWER_CACHE_DIR); see
+# Makes etcd, kube-apiserver, kube-controller-manager and kubectl available for the test cluster
+# and prints the folder that holds them (envtest's KUBEBUILDER_ASSETS convention) on stdout;
+# progress goes to stderr. Builds kube-apiserver and kube-controller-manager 1.20.2 from Debian's
+# source package once (about 8 minutes on 2 cores for both) and caches them outside the checkout (~/.cache/ecs-power, or ECS_POWER_CACHE_DIR); see
 # shared/spec/TEST-CLUSTER.md. Installing packages needs root; a second run only prints the path.
 set -euo pipefail
 log() { echo "provision: $*" >&2; }
 
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
-  for b in kube-apiserver etcd kubectl; do
+  for b in kube-apiserver kube-controller-manager etcd kubectl; do
     [ -x "$KUBEBUILDER_ASSETS/$b" ] || { log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no $b"; exit 1; }
   done
   echo "$KUBEBUILDER_ASSETS"; exit 0
@@ -17,7 +17,10 @@ fi
 cache=${ECS_POWER_CACHE_DIR:-$HOME/.cache/ecs-power}
 assets=$cache/assets
 
-ready() { [ -x "$assets/etcd" ] && [ -x "$assets/kubectl" ] && [ -x "$assets/kube-apiserver" ]; }
+# kube-controller-manager runs the garbage collector that owner references need (fleets).
+k8s_binaries=(kube-apiserver kube-controller-manager)
+k8s_missing() { local b; for b in "${k8s_binaries[@]}"; do [ -x "$assets/$b" ] || echo "$b"; done; }
+ready() { [ -x "$assets/etcd" ] && [ -x "$assets/kubectl" ] && [ -z "$(k8s_missing)" ]; }
 if ready; then echo "$assets"; exit 0; fi
 
 mkdir -p "$assets"
@@ -70,7 +73,7 @@ ensure_deb_src() {
 pkgs=()
 [ -x "$assets/etcd" ] || pkgs+=(etcd-server)
 if [ ! -x "$assets/kubectl" ] && ! command -v kubectl >/dev/null; then pkgs+=(kubernetes-client); fi
-if [ ! -x "$assets/kube-apiserver" ]; then
+if [ -n "$(k8s_missing)" ]; then
   ensure_deb_src
   pkgs+=(golang-go make rsync golang-github-modern-go-reflect2-dev dpkg-dev)
 fi
@@ -83,7 +86,8 @@ if [ ! -x "$assets/kubectl" ]; then
   ln -sf "$(command -v kubectl)" "$assets/kubectl"
 fi
 
-if [ ! -x "$assets/kube-apiserver" ]; then
+missing_bins=$(k8s_missing | tr '\n' ' ')
+if [ -n "${missing_bins// /}" ]; then
   started=$SECONDS
   build=$cache/build
   rm -rf "$build"; mkdir -p "$build"
@@ -107,14 +111,18 @@ if [ ! -x "$assets/kube-apiserver" ]; then
   done
   mkdir -p "$build/gopath/src/k8s.io"
   ln -sfn "$tree" "$build/gopath/src/k8s.io/kubernetes"
-  log "building kube-apiserver $(go version | awk '{print $3}') (about 5 minutes on 2 cores)"
+  what=
+  for b in $missing_bins; do what="$what cmd/$b"; done
+  log "building${what} with $(go version | awk '{print $3}') (about 5 minutes each on 2 cores, shared packages built once)"
   (cd "$build/gopath/src/k8s.io/kubernetes" && \
     GOPATH=$build/gopath GO111MODULE=off CGO_ENABLED=0 GOFLAGS= GOCACHE=$build/gocache \
-    make WHAT=cmd/kube-apiserver >&2)
-  "$tree/_output/bin/kube-apiserver" --version >&2
-  cp "$tree/_output/bin/kube-apiserver" "$assets/kube-apiserver.tmp"
-  mv "$assets/kube-apiserver.tmp" "$assets/kube-apiserver"
+    make WHAT="${what# }" >&2)
+  for b in $missing_bins; do
+    "$tree/_output/bin/$b" --version >&2
+    cp "$tree/_output/bin/$b" "$assets/$b.tmp"
+    mv "$assets/$b.tmp" "$assets/$b"
+  done
   rm -rf "$build"
-  log "kube-apiserver built in $((SECONDS - started))s, cached in $assets"
+  log "built ${missing_bins}in $((SECONDS - started))s, cached in $assets"
 fi
 echo "$assets"

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import type { Condition, DesiredState, EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../../src/api/types.ts';
 import { INSTANCE_STATUSES } from '../../src/api/types.ts';
-import { decide } from '../../src/reconcile/decide.ts';
-import type { Decision, DecideInput, RecentRequest } from '../../src/reconcile/decide.ts';
-import { nextStatus } from '../../src/reconcile/status.ts';
-import type { Outcome } from '../../src/reconcile/outcome.ts';
+import { decide } from '../../src/controllers/instancepower/decide.ts';
+import type { Decision, DecideInput, RecentRequest } from '../../src/controllers/instancepower/decide.ts';
+import { nextStatus } from '../../src/controllers/instancepower/status.ts';
+import type { Outcome } from '../../src/controllers/instancepower/outcome.ts';
 
 const NOW = Date.parse('2025-06-01T10:00:00Z');
 const GRACE = 10_000;

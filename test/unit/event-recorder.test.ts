@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { AggregatingEventRecorder } from '../../src/kube/event-recorder.ts';
+import { AggregatingEventRecorder } from '../../src/runtime/event-recorder.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { EcsInstancePower } from '../../src/api/types.ts';
 import { FakeClock } from '../support/fake-clock.ts';

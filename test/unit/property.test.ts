@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Condition, ConditionType, DesiredState, DriftPolicy, EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../../src/api/types.ts';
 import { EcsCallError } from '../../src/ecs/errors.ts';
-import { decide } from '../../src/reconcile/decide.ts';
-import type { Decision, RecentRequest } from '../../src/reconcile/decide.ts';
-import type { Action, Outcome } from '../../src/reconcile/outcome.ts';
-import { nextStatus } from '../../src/reconcile/status.ts';
+import { decide } from '../../src/controllers/instancepower/decide.ts';
+import type { Decision, RecentRequest } from '../../src/controllers/instancepower/decide.ts';
+import type { Action, Outcome } from '../../src/controllers/instancepower/outcome.ts';
+import { nextStatus } from '../../src/controllers/instancepower/status.ts';
 
 const ID = 'i-prop0001';
 const GRACE_MS = 10_000;

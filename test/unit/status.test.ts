@@ -1,9 +1,9 @@
 // nextStatus(), statusEqual() and eventsFor(): what a user reads in .status and in events.
 import assert from 'node:assert/strict';
 import type { Condition, ConditionType, EcsInstancePowerStatus } from '../../src/api/types.ts';
-import { eventsFor } from '../../src/reconcile/events.ts';
-import type { Outcome } from '../../src/reconcile/outcome.ts';
-import { nextStatus, statusEqual } from '../../src/reconcile/status.ts';
+import { eventsFor } from '../../src/controllers/instancepower/events.ts';
+import type { Outcome } from '../../src/controllers/instancepower/outcome.ts';
+import { nextStatus, statusEqual } from '../../src/controllers/instancepower/status.ts';
 
 const T0 = new Date('2025-06-01T10:00:00Z');
 const T1 = new Date('2025-06-01T10:07:30Z');

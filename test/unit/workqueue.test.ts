@@ -1,7 +1,7 @@
 // The workqueue, driven by a FakeClock: dedup, one worker per key, delayed adds, per-key backoff.
 import assert from 'node:assert/strict';
-import { Workqueue } from '../../src/controller/workqueue.ts';
-import type { QueueMetricsSink, WorkqueueOptions } from '../../src/controller/workqueue.ts';
+import { Workqueue } from '../../src/runtime/workqueue.ts';
+import type { QueueMetricsSink, WorkqueueOptions } from '../../src/runtime/workqueue.ts';
 import { FakeClock, flushMicrotasks } from '../support/fake-clock.ts';
 
 class RecordingSink implements QueueMetricsSink {

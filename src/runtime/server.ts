@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { parseAddress } from './config.ts';
+import { parseAddress } from '../config.ts';
 
 export interface Probes {
   healthy(): boolean;

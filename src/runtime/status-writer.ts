@@ -2,7 +2,7 @@ import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kuberne
 import { GROUP, PLURAL, VERSION } from '../api/types.ts';
 import type { EcsInstancePower, EcsInstancePowerStatus } from '../api/types.ts';
 import type { TokenBucket } from '../util/token-bucket.ts';
-import { isConflict } from './errors.ts';
+import { isConflict } from '../kube/errors.ts';
 
 export interface StatusWriter {
   /** Writes status; rejects with a 409 ApiException if the object changed since it was read. */

@@ -1,6 +1,6 @@
-import type { InstanceStatus } from '../api/types.ts';
-import type { Reason } from '../api/reasons.ts';
-import type { Backoff } from '../ecs/errors.ts';
+import type { InstanceStatus } from '../../api/types.ts';
+import type { Reason } from '../../api/reasons.ts';
+import type { Backoff } from '../../ecs/errors.ts';
 
 /** What one reconcile pass found or did; the input of the status and requeue functions. */
 export type Outcome =

@@ -1,6 +1,6 @@
-import type { EcsInstancePowerStatus } from '../api/types.ts';
-import { findCondition } from '../api/conditions.ts';
-import { EventReason, Reason } from '../api/reasons.ts';
+import type { EcsInstancePowerStatus } from '../../api/types.ts';
+import { findCondition } from '../../api/conditions.ts';
+import { EventReason, Reason } from '../../api/reasons.ts';
 import type { Outcome } from './outcome.ts';
 
 export interface EventSpec {

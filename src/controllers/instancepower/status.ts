@@ -1,6 +1,6 @@
-import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus } from '../api/types.ts';
-import { findCondition, setCondition } from '../api/conditions.ts';
-import { Reason } from '../api/reasons.ts';
+import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus } from '../../api/types.ts';
+import { findCondition, setCondition } from '../../api/conditions.ts';
+import { Reason } from '../../api/reasons.ts';
 import type { Outcome } from './outcome.ts';
 
 interface Triple {

@@ -3,7 +3,7 @@ import { V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
-import { isConflict, isNotFound } from './errors.ts';
+import { isConflict, isNotFound } from '../kube/errors.ts';
 
 export interface LeaderElectionOptions {
   name: string;

@@ -1,7 +1,7 @@
-import type { EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../api/types.ts';
-import { findCondition } from '../api/conditions.ts';
-import { Reason } from '../api/reasons.ts';
-import type { Observation } from '../ecs/gateway.ts';
+import type { EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../../api/types.ts';
+import { findCondition } from '../../api/conditions.ts';
+import { Reason } from '../../api/reasons.ts';
+import type { Observation } from '../../ecs/gateway.ts';
 import type { Action, Outcome } from './outcome.ts';
 
 /** An action this controller issued recently (kept in memory only). */

@@ -1,6 +1,6 @@
-import { DESIRED_STATES, DRIFT_POLICIES, STOPPED_MODES } from '../api/types.ts';
-import type { EcsInstancePowerSpec } from '../api/types.ts';
-import type { StartOptions, StopOptions } from '../ecs/gateway.ts';
+import { DESIRED_STATES, DRIFT_POLICIES, STOPPED_MODES } from '../../api/types.ts';
+import type { EcsInstancePowerSpec } from '../../api/types.ts';
+import type { StartOptions, StopOptions } from '../../ecs/gateway.ts';
 
 const INSTANCE_ID = /^i-[0-9a-z]+$/;
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;

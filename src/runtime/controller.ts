@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from './metrics.ts';
 import type { ReconcileResult } from './result.ts';
 import type { Workqueue } from './workqueue.ts';
 

@@ -1,4 +1,4 @@
-import type { ReconcileResult } from '../controller/result.ts';
+import type { ReconcileResult } from '../../runtime/result.ts';
 import type { Outcome } from './outcome.ts';
 
 export interface Timing {
