@@ -115,7 +115,7 @@ describe(`batching with ${N} resources`, function () {
         assert.equal(cond(sample, 'Ready')?.reason, 'Stopped');
         assert.ok(sample.status?.lastRequestId, 'per-instance answer maps the batch RequestId');
         const text = await op.metricsText();
-        assert.equal(metricValue(text, 'ecspower_status_writes_total', { result: 'error' }) ?? 0, 0);
+        assert.equal(metricValue(text, 'ecspower_status_writes_total', { result: 'error' }) ?? 0, 0, op.logs.filter((l) => l.includes('status write failed')).slice(0, 5).join('\n'));
       });
     });
   }

@@ -323,10 +323,8 @@ const unavailable = kustomizeUnavailable();
 describe('deploy/ (kubectl kustomize)', function () {
   let objs: K8sObject[] = [];
   before(function () {
-    if (unavailable) {
-      console.log(`      skipped: ${unavailable}`);
-      this.skip();
-    }
+    // A missing tool is a failure, never a skip.
+    if (unavailable) throw new Error(unavailable);
     objs = render(deployDir);
   });
 
@@ -506,10 +504,8 @@ describe('deploy/examples', function () {
   let objs: K8sObject[] = [];
   const exDir = join(deployDir, 'examples');
   before(function () {
-    if (unavailable) {
-      console.log(`      skipped: ${unavailable}`);
-      this.skip();
-    }
+    // A missing tool is a failure, never a skip.
+    if (unavailable) throw new Error(unavailable);
     objs = render(exDir);
   });
 
