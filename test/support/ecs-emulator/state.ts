@@ -73,6 +73,16 @@ function checkedTags(tags: Record<string, string>): Record<string, string> {
   return { ...tags };
 }
 
+function checkCapacity(p: EmulatedInstancePatch): void {
+  if (p.noStockAttempts !== undefined && !(Number.isInteger(p.noStockAttempts) && p.noStockAttempts >= 0)) {
+    throw new Error(`noStockAttempts: a non-negative integer, got ${String(p.noStockAttempts)}`);
+  }
+  for (const name of ['noStockUntil', 'noStockForMs'] as const) {
+    const v = p[name];
+    if (v !== undefined && !(typeof v === 'number' && !Number.isNaN(v))) throw new Error(`${name}: a number (ms), got ${String(v)}`);
+  }
+}
+
 /** StoppedMode as DescribeInstances reports it for a power state. */
 export function reportedStoppedMode(s: PowerState): 'KeepCharging' | 'StopCharging' | 'Not-applicable' {
   return s.status === 'Stopped' || s.status === 'Stopping' ? s.stopMode : 'Not-applicable';
@@ -116,6 +126,7 @@ export class InstanceStore {
       cpu: init.cpu,
       memoryMiB: init.memoryMiB,
     };
+    checkCapacity(init);
     this.applyCapacity(rec, init);
     this.recs.set(rec.instanceId, rec);
     this.applyStatus(rec, init.status ?? 'Running');
@@ -165,8 +176,11 @@ export class InstanceStore {
 
   update(id: string, patch: EmulatedInstancePatch): void {
     const rec = this.mustGet(id);
+    // Validate everything first: a bad patch changes nothing.
     if (patch.status !== undefined && !isInstanceStatus(patch.status)) throw new Error(`update: unknown status ${String(patch.status)}`);
-    if (patch.tags !== undefined) rec.tags = checkedTags(patch.tags);
+    const tags = patch.tags === undefined ? undefined : checkedTags(patch.tags);
+    checkCapacity(patch);
+    if (tags !== undefined) rec.tags = tags;
     if (patch.regionId !== undefined) rec.regionId = patch.regionId;
     if (patch.chargeType !== undefined) rec.chargeType = patch.chargeType;
     if (patch.spot !== undefined) rec.spot = patch.spot;
@@ -233,10 +247,7 @@ export class InstanceStore {
     if (p.noStock !== undefined) rec.noStock = p.noStock;
     if (p.noStockUntil !== undefined) rec.noStockUntil = p.noStockUntil;
     if (p.noStockForMs !== undefined) rec.noStockUntil = this.now() + p.noStockForMs;
-    if (p.noStockAttempts !== undefined) {
-      if (!(Number.isInteger(p.noStockAttempts) && p.noStockAttempts >= 0)) throw new Error('noStockAttempts: a non-negative integer');
-      rec.noStockAttempts = p.noStockAttempts;
-    }
+    if (p.noStockAttempts !== undefined) rec.noStockAttempts = p.noStockAttempts;
   }
 
   private mustGet(id: string): InstanceRecord {
