@@ -13,19 +13,12 @@ import { ACTIONS } from './actions.ts';
 import { handleAdmin } from './admin.ts';
 import type { DescribeContext } from './describe.ts';
 import { EcsApiError, ecsError, messageOf, statusOf } from './errors.ts';
+import { FaultBoard } from './faults.ts';
 import { instanceIdsOf } from './params.ts';
-import {
-  ACS3_ALGORITHM,
-  canonicalRequest,
-  parseAuthorization,
-  parseQuery,
-  safeEqualHex,
-  sha256Hex,
-  signatureOf,
-  stringToSign,
-} from './signature.ts';
+import { parseAuthorization, parseQuery } from './signature.ts';
 import { InstanceStore } from './state.ts';
 import { Throttler } from './throttle.ts';
+import { RequestVerifier } from './verify.ts';
 import type {
   AccessKey,
   EcsEmulator,
@@ -45,12 +38,7 @@ export const API_VERSION = '2014-05-26';
 export const DEFAULT_ACCEPT_LAG_MS = 1000;
 /** ECS documents at most 1,000 results for a tag-filtered query. */
 export const DEFAULT_TAG_FILTER_LIMIT = 1000;
-const DATE_TOLERANCE_MS = 15 * 60 * 1000;
 const DEFAULT_ACCESS_KEY: AccessKey = { accessKeyId: 'test-ak', accessKeySecret: 'test-secret' };
-
-interface ActiveFault extends Fault {
-  remaining: number;
-}
 
 interface Call {
   requestId: string;
@@ -74,13 +62,11 @@ class Emulator implements EcsEmulator {
   port = 0;
 
   private readonly now: () => number;
-  private readonly wallClock: () => number;
   private readonly store: InstanceStore;
   private readonly describeContext: DescribeContext;
   private readonly throttler: Throttler;
-  private readonly keys = new Map<string, AccessKey>();
-  private readonly nonces = new Map<string, number>();
-  private faults: ActiveFault[] = [];
+  private readonly verifier: RequestVerifier;
+  private readonly faults = new FaultBoard();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private readonly sockets = new Set<Socket>();
   private readonly server = createServer((req, res) => {
@@ -96,7 +82,6 @@ class Emulator implements EcsEmulator {
 
   constructor(private readonly opts: StartOptions) {
     this.now = opts.now ?? Date.now;
-    this.wallClock = opts.wallClock ?? Date.now;
     this.store = new InstanceStore(this.now, {
       stopMs: nonNegative('stopMs', opts.stopMs, 2000),
       forceStopMs: nonNegative('forceStopMs', opts.forceStopMs, 300),
@@ -109,7 +94,7 @@ class Emulator implements EcsEmulator {
       tokenKey: randomBytes(16),
     };
     this.throttler = new Throttler(this.now, opts.quotas);
-    for (const k of opts.accessKeys ?? [DEFAULT_ACCESS_KEY]) this.keys.set(k.accessKeyId, k);
+    this.verifier = new RequestVerifier(opts.accessKeys ?? [DEFAULT_ACCESS_KEY], opts.wallClock ?? Date.now);
     this.server.keepAliveTimeout = 60_000;
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -159,13 +144,11 @@ class Emulator implements EcsEmulator {
   }
 
   injectFault(f: Fault): void {
-    const count = f.count ?? 1;
-    if (!(count > 0)) throw new Error('injectFault: count must be > 0');
-    this.faults.push({ ...f, remaining: count });
+    this.faults.inject(f);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   setQuota(action: string, q: Quota | undefined): void {
@@ -254,7 +237,7 @@ class Emulator implements EcsEmulator {
     await this.sleep(this.opts.latencyMs ?? 0);
     if (this.closed) return;
 
-    const fault = this.takeFault(action, params);
+    const fault = this.faults.take(action, params);
     if (fault) {
       const kind: FaultKind = fault.kind ?? 'error';
       switch (kind) {
@@ -306,7 +289,14 @@ class Emulator implements EcsEmulator {
   private async process(call: Call, badQuery: boolean, fault: FaultKind | undefined): Promise<void> {
     try {
       if (badQuery) throw ecsError('InvalidParameter', 'The query string is not well formed.');
-      this.verify(call);
+      this.verifier.verify({
+        method: call.method,
+        path: call.path,
+        params: call.params,
+        body: call.body,
+        header: (n) => this.header(call.req, n),
+        headerNames: Object.keys(call.req.headers),
+      });
       const version = this.header(call.req, 'x-acs-version') ?? call.params.Version;
       if (!version) throw ecsError('MissingParameter', 'The input parameter "Version" that is mandatory for processing this request is not supplied.');
       if (version !== API_VERSION) throw ecsError('InvalidVersion', `Specified parameter Version "${version}" is not valid.`);
@@ -337,79 +327,6 @@ class Emulator implements EcsEmulator {
   private header(req: IncomingMessage, n: string): string | undefined {
     const v = req.headers[n];
     return Array.isArray(v) ? v.join(',') : v;
-  }
-
-  /** ACS3-HMAC-SHA256 verification; throws the gateway's error. */
-  private verify(call: Call): void {
-    const h = (n: string): string | undefined => this.header(call.req, n);
-    const authz = h('authorization');
-    if (!authz) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Authorization header is missing.');
-    const auth = parseAuthorization(authz);
-    if (auth.algorithm !== ACS3_ALGORITHM) {
-      throw ecsError('IncompleteSignature', `The request signature does not conform to Aliyun standards: unsupported algorithm "${auth.algorithm}".`);
-    }
-    if (!auth.credential || !auth.signedHeaders || !auth.signature) {
-      throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Credential, SignedHeaders and Signature are required.');
-    }
-    const key = this.keys.get(auth.credential);
-    if (!key) throw ecsError('InvalidAccessKeyId.NotFound');
-    if (key.inactive) throw ecsError('InvalidAccessKeyId.Inactive');
-
-    const date = h('x-acs-date');
-    if (!date || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(date) || Number.isNaN(Date.parse(date))) {
-      throw ecsError('InvalidTimeStamp.Format');
-    }
-    if (Math.abs(this.wallClock() - Date.parse(date)) > DATE_TOLERANCE_MS) throw ecsError('InvalidTimeStamp.Expired');
-
-    const token = h('x-acs-security-token');
-    if ((key.securityToken ?? '') !== (token ?? '')) throw ecsError('InvalidSecurityToken.MismatchWithAccessKey');
-    const akHeader = h('x-acs-accesskey-id');
-    if (akHeader !== undefined && akHeader !== auth.credential) throw ecsError('InvalidSecurityToken.MismatchWithAccessKey');
-
-    const signed = auth.signedHeaders;
-    if (!signed.includes('host')) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: header "host" must be signed.');
-    for (const name of Object.keys(call.req.headers)) {
-      if (name.startsWith('x-acs-') && !signed.includes(name)) {
-        throw ecsError('IncompleteSignature', `The request signature does not conform to Aliyun standards: header "${name}" must be signed.`);
-      }
-    }
-    const payloadHash = h('x-acs-content-sha256');
-    if (!payloadHash) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: x-acs-content-sha256 is missing.');
-    if (payloadHash !== sha256Hex(call.body)) throw ecsError('SignatureDoesNotMatch', 'Specified x-acs-content-sha256 does not match the request body.');
-
-    const canonical = canonicalRequest(call.method, call.path, call.params, (n) => h(n) ?? '', signed, payloadHash);
-    const toSign = stringToSign(canonical);
-    if (!safeEqualHex(signatureOf(key.accessKeySecret, toSign), auth.signature.toLowerCase())) {
-      throw ecsError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${toSign}`);
-    }
-
-    const nonce = h('x-acs-signature-nonce');
-    if (!nonce) throw ecsError('MissingSignatureNonce');
-    const nonceKey = `${auth.credential}|${nonce}`;
-    const wall = this.wallClock();
-    if ((this.nonces.get(nonceKey) ?? -Infinity) > wall) throw ecsError('SignatureNonceUsed');
-    this.nonces.set(nonceKey, wall + 2 * DATE_TOLERANCE_MS);
-    if (this.nonces.size > 100_000) {
-      for (const [k, exp] of this.nonces) if (exp <= wall) this.nonces.delete(k);
-    }
-  }
-
-  private takeFault(action: string, params: Record<string, string>): ActiveFault | undefined {
-    if (this.faults.length === 0) return undefined;
-    let ids: string[] | undefined;
-    const idx = this.faults.findIndex((f) => {
-      if (f.action !== undefined && f.action !== action) return false;
-      if (f.instanceId !== undefined) {
-        ids ??= instanceIdsOf(params);
-        if (!ids.includes(f.instanceId)) return false;
-      }
-      return true;
-    });
-    const f = idx < 0 ? undefined : this.faults[idx];
-    if (!f) return undefined;
-    f.remaining -= 1;
-    if (f.remaining <= 0) this.faults.splice(idx, 1);
-    return f;
   }
 
   private send(call: Call, status: number, body: string, contentType = 'application/json;charset=utf-8', extra: Record<string, string> = {}): void {
