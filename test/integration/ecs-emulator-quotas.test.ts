@@ -111,6 +111,8 @@ describe('ECS emulator: quotas (real SDK)', function () {
     const bad = await post('DescribeInstanceStatus', { perMinute: 1.5 });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /perMinute/);
+    assert.equal((await post('DescribeInstanceStatus', { code: 'Throttling' })).status, 400, 'a code alone is not a quota');
+    for (let i = 0; i < 3; i++) await describeStatus(); // the bad bodies changed nothing
   });
 
   it('CLI: --quota ACTION=N/min[:CODE] next to ACTION=QPS[:BURST], --tag, --instance-type, --accept-lag-ms', async () => {

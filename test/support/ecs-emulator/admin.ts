@@ -21,9 +21,9 @@ import { parseQuery } from './signature.ts';
 import { isInstanceStatus } from './state.ts';
 import type { EcsEmulator, EmulatedInstanceInit, EmulatedInstancePatch, Fault, Quota } from './types.ts';
 
+/** `{}` removes the quota; anything else must be a valid quota (checked by the throttler). */
 function quotaOf(input: Record<string, unknown>): Quota | undefined {
-  if (input.perMinute === undefined && input.perSecond === undefined) return undefined;
-  return input as unknown as Quota;
+  return Object.keys(input).length === 0 ? undefined : (input as unknown as Quota);
 }
 
 export function handleAdmin(emu: EcsEmulator, req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): void {
