@@ -56,12 +56,20 @@ export interface EcsInstancePowerStatus {
    */
   convergedGeneration?: number;
   /**
-   * When the Stop/Start call of `lastRequestId` was accepted (RFC 3339, milliseconds). Not in
-   * API.md's list: ECS reports a stop a moment after accepting it, and a restarted controller or
-   * a new leader must know that it asked, rather than ask again.
+   * The last Stop/Start call ECS accepted. Not in API.md's list: ECS shows an accepted stop a
+   * moment later, so a restarted controller or a new leader must know that it asked, rather than
+   * ask again or believe a describe that predates the call.
    */
-  lastRequestTime?: string;
+  lastRequest?: LastRequest;
   conditions?: Condition[];
+}
+
+export interface LastRequest {
+  action: 'Stop' | 'Start';
+  /** When ECS accepted it (RFC 3339 with milliseconds). */
+  time: string;
+  /** The metadata.generation it acted for. */
+  generation: number;
 }
 
 export interface EcsInstancePower {

@@ -12,18 +12,15 @@ export interface RecentRequest {
 }
 
 /**
- * The request still in flight according to the persisted status (pure): Ready says StopRequested
- * or StartRequested for this generation, with the time the call was accepted. Derived from the
+ * The last accepted Stop/Start call as the persisted status records it (pure). Derived from the
  * status, not kept in memory, so a restart or a failover inside the window does not ask again.
  */
-export function requestInFlight(status: EcsInstancePowerStatus | undefined, generation: number): RecentRequest | undefined {
-  const ready = findCondition(status?.conditions, 'Ready');
-  if (!ready || ready.observedGeneration !== generation || !status?.lastRequestTime) return undefined;
-  const at = Date.parse(status.lastRequestTime);
+export function requestInFlight(status: EcsInstancePowerStatus | undefined): RecentRequest | undefined {
+  const last = status?.lastRequest;
+  if (!last) return undefined;
+  const at = Date.parse(last.time);
   if (!Number.isFinite(at)) return undefined;
-  if (ready.reason === Reason.StopRequested) return { generation, action: 'stop', at };
-  if (ready.reason === Reason.StartRequested) return { generation, action: 'start', at };
-  return undefined;
+  return { generation: last.generation, action: last.action === 'Stop' ? 'stop' : 'start', at };
 }
 
 export interface DecideInput {
@@ -56,6 +53,20 @@ export function decide(input: DecideInput): Decision {
   }
   const seen: InstanceStatus = observation.status;
   const desired = spec.desiredState;
+  const recent = input.recentRequest;
+
+  // A describe right after an accepted call can still show the state before it (ECS reports a
+  // stop a moment later). When the desired state has changed since (a new spec), that stale
+  // Running must not pass for convergence while the instance is in fact stopping.
+  if (recent && input.now - recent.at < input.requestGraceMs && seen === restingBefore(recent.action) && seen === desired) {
+    const call = recent.action === 'stop' ? 'StopInstance' : 'StartInstance';
+    return report({
+      kind: 'inProgress',
+      reason: recent.action === 'stop' ? Reason.Stopping : Reason.Starting,
+      instanceStatus: seen,
+      message: `Waiting for the ${call} accepted at ${new Date(recent.at).toISOString()} to show before acting for ${desired}`,
+    });
+  }
 
   if (seen === desired) {
     return report({ kind: 'converged', reason: desired, instanceStatus: seen, message: `Instance ${spec.instanceId} is ${seen}` });
@@ -67,7 +78,6 @@ export function decide(input: DecideInput): Decision {
       message: `Instance ${spec.instanceId} is ${seen}, desired ${desired}; driftPolicy Observe leaves it as it is`,
     });
   }
-  const recent = input.recentRequest;
   if (seen === 'Pending' || seen === 'Starting' || seen === 'Stopping') {
     const ours = recent && recent.generation === input.generation && recent.action === (seen === 'Stopping' ? 'stop' : 'start');
     if (ours && (desired === 'Stopped') === (seen === 'Stopping')) {
@@ -99,9 +109,9 @@ export function decide(input: DecideInput): Decision {
     return actUnlessLocked(action, observation, spec);
   }
 
+  // Our own call for this action is on its way (for this generation or an earlier one).
   if (
     recent &&
-    recent.generation === input.generation &&
     recent.action === action.kind &&
     input.now - recent.at < input.requestGraceMs
   ) {
@@ -136,6 +146,11 @@ function actUnlessLocked(action: Action, o: Observation, spec: EcsInstancePowerS
     });
   }
   return { kind: 'act', action };
+}
+
+/** The resting state an instance leaves when the action is accepted. */
+function restingBefore(action: Action['kind']): InstanceStatus {
+  return action === 'stop' ? 'Running' : 'Stopped';
 }
 
 function report(outcome: Outcome): Decision {

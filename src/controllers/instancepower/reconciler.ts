@@ -138,7 +138,7 @@ export class Reconciler {
       generation,
       status: obj.status,
       observation,
-      recentRequest: requestInFlight(obj.status, generation),
+      recentRequest: requestInFlight(obj.status),
       now,
       requestGraceMs: Math.max(2 * this.d.timing.pollIntervalMs, MIN_REQUEST_GRACE_MS),
     });
@@ -178,7 +178,7 @@ export class Reconciler {
         ...(r.currentStatus ? { instanceStatus: r.currentStatus } : seen ? { instanceStatus: seen } : {}),
         message: `${call} accepted for ${spec.instanceId} (RequestId ${r.requestId})`,
         requestId: r.requestId,
-        requestedAt: now,
+        requested: { action: action.kind === 'stop' ? 'Stop' : 'Start', at: now },
       };
     } catch (err) {
       if (err instanceof NotLeaderError) throw err;

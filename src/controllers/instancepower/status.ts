@@ -1,4 +1,4 @@
-import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus } from '../../api/types.ts';
+import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus, LastRequest } from '../../api/types.ts';
 import { findCondition, setCondition } from '../../api/conditions.ts';
 import { Reason } from '../../api/reasons.ts';
 import type { Outcome } from './outcome.ts';
@@ -44,7 +44,10 @@ export function nextStatus(
   const requestId = 'requestId' in outcome ? outcome.requestId : undefined;
   const lastRequestId = requestId ?? prev?.lastRequestId;
   const convergedGeneration = outcome.kind === 'converged' ? generation : prev?.convergedGeneration;
-  const lastRequestTime = outcome.kind === 'inProgress' && outcome.requestedAt !== undefined ? new Date(outcome.requestedAt).toISOString() : prev?.lastRequestTime;
+  const lastRequest: LastRequest | undefined =
+    outcome.kind === 'inProgress' && outcome.requested
+      ? { action: outcome.requested.action, time: new Date(outcome.requested.at).toISOString(), generation }
+      : prev?.lastRequest;
   const keepsGeneration = t.ready === 'keep' && t.reconciling === 'keep';
   const observedGeneration = keepsGeneration && prev?.observedGeneration !== undefined ? prev.observedGeneration : generation;
   return {
@@ -52,7 +55,7 @@ export function nextStatus(
     ...(instanceStatus ? { instanceStatus } : {}),
     ...(lastRequestId ? { lastRequestId } : {}),
     ...(convergedGeneration !== undefined ? { convergedGeneration } : {}),
-    ...(lastRequestTime ? { lastRequestTime } : {}),
+    ...(lastRequest ? { lastRequest } : {}),
     conditions,
   };
 }
@@ -143,7 +146,7 @@ function canonical(s: EcsInstancePowerStatus | undefined): string {
     s.observedGeneration ?? null,
     s.instanceStatus ?? null,
     s.lastRequestId ?? null,
-    s.lastRequestTime ?? null,
+    s.lastRequest ? [s.lastRequest.action, s.lastRequest.time, s.lastRequest.generation] : null,
     s.convergedGeneration ?? null,
     conds,
   ]);
