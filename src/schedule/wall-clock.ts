@@ -36,6 +36,17 @@ export function localDate(epochMs: number, timeZone: string): Temporal.PlainDate
   return Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(timeZone).toPlainDate();
 }
 
+/** A calendar date as a day number (days since 1970-01-01), a cheap key for memoising. */
+export function dayNumber(date: Temporal.PlainDate): number {
+  return Date.UTC(date.year, date.month - 1, date.day) / 86_400_000;
+}
+
+/** The calendar date of a day number. */
+export function dateOfDayNumber(day: number): Temporal.PlainDate {
+  const d = new Date(day * 86_400_000);
+  return Temporal.PlainDate.from({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() });
+}
+
 /**
  * The instant at which the local wall-clock time `minute` (minutes after midnight, up to 24:00)
  * of `date` takes effect. A time that occurs twice (clocks set back) takes effect at its first

@@ -1,8 +1,7 @@
 // The running windows of a compiled schedule as instants: which window (if any) contains an
 // instant, and when the windows alone next change the state.
-import type { Temporal } from 'temporal-polyfill';
 import type { CompiledSchedule } from './compile.ts';
-import { localDate, resolveWallClock } from './wall-clock.ts';
+import { dateOfDayNumber, dayNumber, localDate, resolveWallClock } from './wall-clock.ts';
 
 /** One window starting on one local date, as the instants [start, end). */
 export interface Occurrence {
@@ -22,20 +21,26 @@ export const MAX_SEARCH_DAYS = 56;
 /** Past this many memoised dates the memo starts afresh (a long-running controller moves on). */
 const MAX_MEMO_DATES = 1024;
 
+/** The windows starting on one local date, and the instant that date begins. */
+interface Day {
+  start: number;
+  occurrences: Occurrence[];
+}
+
 export class WindowTimeline {
-  private readonly memo = new Map<string, Occurrence[]>();
+  private readonly memo = new Map<number, Day>();
 
   constructor(private readonly schedule: CompiledSchedule) {}
 
   /** The lowest-indexed window containing the instant, or undefined outside every window. */
   windowAt(epochMs: number): number | undefined {
     if (this.schedule.windows.length === 0) return undefined;
-    const today = localDate(epochMs, this.schedule.timeZone);
+    const today = dayNumber(localDate(epochMs, this.schedule.timeZone));
     let found: number | undefined;
     // a window lasts at most one day and a DST shift, so only those starting on the two
     // previous local dates or today can contain the instant
-    for (let back = 2; back >= 0; back--) {
-      for (const o of this.occurrencesOn(today.subtract({ days: back }))) {
+    for (let day = today - 2; day <= today; day++) {
+      for (const o of this.day(day).occurrences) {
         if (o.start <= epochMs && epochMs < o.end && (found === undefined || o.windowIndex < found)) found = o.windowIndex;
       }
     }
@@ -49,19 +54,14 @@ export class WindowTimeline {
    */
   nextChange(epochMs: number, limit: number): number | undefined {
     if (this.schedule.constantBase !== undefined) return undefined;
-    const { timeZone } = this.schedule;
-    const today = localDate(epochMs, timeZone);
+    const today = dayNumber(localDate(epochMs, this.schedule.timeZone));
     const occurrences: Occurrence[] = [];
-    let last = today.subtract({ days: 3 });
-    for (let searched = -2; searched <= MAX_SEARCH_DAYS; ) {
+    for (let last = today - 3; last - today <= MAX_SEARCH_DAYS; ) {
       // add a week of start dates
-      for (let i = 0; i < 7; i++, searched++) {
-        last = last.add({ days: 1 });
-        occurrences.push(...this.occurrencesOn(last));
-      }
-      // every window starting after `last` starts at or after `horizon`, so up to it the
-      // union of the occurrences seen is the whole truth
-      const horizon = resolveWallClock(last.add({ days: 1 }), 0, timeZone);
+      for (let i = 0; i < 7; i++) occurrences.push(...this.day(++last).occurrences);
+      // every window starting after `last` starts at or after `horizon` (resolving is
+      // monotonic), so up to it the union of the occurrences seen is the whole truth
+      const horizon = this.day(last + 1).start;
       const change = firstBoundaryAfter(occurrences, epochMs);
       if (change !== undefined && change < horizon) return change < limit ? change : undefined;
       if (horizon >= limit) return undefined;
@@ -69,20 +69,23 @@ export class WindowTimeline {
     return undefined;
   }
 
-  private occurrencesOn(date: Temporal.PlainDate): Occurrence[] {
-    const key = date.toString();
-    const memoised = this.memo.get(key);
+  /** The local date with this day number (days since 1970-01-01). */
+  private day(dayIndex: number): Day {
+    const memoised = this.memo.get(dayIndex);
     if (memoised) return memoised;
-    const out: Occurrence[] = [];
-    for (const w of this.schedule.windows) {
+    const { timeZone, windows } = this.schedule;
+    const date = dateOfDayNumber(dayIndex);
+    const occurrences: Occurrence[] = [];
+    for (const w of windows) {
       if (!w.isoWeekdays.has(date.dayOfWeek)) continue;
-      const start = resolveWallClock(date, w.fromMinute, this.schedule.timeZone);
-      const end = resolveWallClock(date, w.endMinute, this.schedule.timeZone);
-      if (end > start) out.push({ windowIndex: w.index, start, end }); // empty when both fall in one DST gap
+      const start = resolveWallClock(date, w.fromMinute, timeZone);
+      const end = resolveWallClock(date, w.endMinute, timeZone);
+      if (end > start) occurrences.push({ windowIndex: w.index, start, end }); // empty when both fall in one DST gap
     }
+    const day = { start: resolveWallClock(date, 0, timeZone), occurrences };
     if (this.memo.size >= MAX_MEMO_DATES) this.memo.clear();
-    this.memo.set(key, out);
-    return out;
+    this.memo.set(dayIndex, day);
+    return day;
   }
 }
 
