@@ -212,10 +212,12 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     await overlay?.remove();
   });
 
-  it('kubectl apply -k installs the namespace, the CRD, the ServiceAccount and the roles on Kubernetes 1.20', () => {
+  it('kubectl apply -k installs the namespace, the CRDs, the ServiceAccount and the roles on Kubernetes 1.20', () => {
     for (const line of [
       'namespace/ecs-power-system',
       'customresourcedefinition.apiextensions.k8s.io/ecsinstancepowers.ecspower.io',
+      'customresourcedefinition.apiextensions.k8s.io/ecspowerschedules.ecspower.io',
+      'customresourcedefinition.apiextensions.k8s.io/ecspoweroverrides.ecspower.io',
       'serviceaccount/ecs-power-controller',
       'clusterrole.rbac.authorization.k8s.io/ecs-power-controller',
       'clusterrolebinding.rbac.authorization.k8s.io/ecs-power-controller',
