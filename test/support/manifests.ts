@@ -3,7 +3,7 @@
 // `helm template` of charts/ecs-power with the helm binary of test/support/provision-helm.sh.
 // Both are parsed as YAML 1.1, as Kubernetes reads them (0444 is octal there).
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -68,6 +68,21 @@ export function renderOverlay(opts: OverlayOptions): K8sObject[] {
   }
 }
 
+/** renderOverlay without blocking. */
+export async function renderOverlayAsync(opts: OverlayOptions): Promise<K8sObject[]> {
+  const dir = writeOverlay(opts);
+  try {
+    const out = await new Promise<string>((resolvePromise, reject) => {
+      execFile(kubectlBin(), ['kustomize', dir], { maxBuffer: 32 << 20 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`kubectl kustomize failed:\n${stderr || err.message}`)) : resolvePromise(stdout),
+      );
+    });
+    return parseManifests(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // helm
 
@@ -123,6 +138,40 @@ export function helmTemplate(opts: TemplateOptions = {}): K8sObject[] {
   } finally {
     file.remove();
   }
+}
+
+/** helmTemplate without blocking: many renders run side by side (each helm run is ~0.2 CPU-seconds). */
+export async function helmTemplateAsync(opts: TemplateOptions = {}): Promise<K8sObject[]> {
+  const file = valuesFile(opts.values ?? {});
+  const args = ['template', opts.release ?? 'ecs-power', CHART_DIR, '--namespace', opts.namespace ?? 'ecs-power-system', '-f', file.path, ...(opts.args ?? [])];
+  try {
+    const out = await new Promise<string>((resolvePromise, reject) => {
+      execFile(helmPath(), args, { maxBuffer: 32 << 20 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`helm ${args.join(' ')} failed:\n${stderr || err.message}`)) : resolvePromise(stdout),
+      );
+    });
+    return parseManifests(out);
+  } finally {
+    file.remove();
+  }
+}
+
+/** Maps with at most `limit` calls in flight; each result is the value or the error it threw. */
+export async function settleAll<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<Array<R | Error>> {
+  const results: Array<R | Error> = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (err) {
+        results[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------

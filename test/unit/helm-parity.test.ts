@@ -5,7 +5,7 @@
 // the chart's own; lists of named items (env, volumes, ports) are compared by name, not order.
 
 import assert from 'node:assert/strict';
-import { helmTemplate, renderOverlay, type K8sObject } from '../support/manifests.ts';
+import { helmTemplateAsync, renderOverlayAsync, settleAll, type K8sObject, type OverlayOptions, type TemplateOptions } from '../support/manifests.ts';
 
 const HELM_ONLY_KEYS = new Set(['helm.sh/chart', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version', 'helm.sh/resource-policy']);
 
@@ -61,36 +61,44 @@ describe('Helm chart = kustomize install (helm template vs kubectl kustomize)', 
     );
   });
 
-  it('defaults: every object of deploy/ but the Namespace (helm install --create-namespace makes that one)', () => {
-    const fromKustomize = renderOverlay({}).filter((o) => o.kind !== 'Namespace');
-    assertSameObjects(helmTemplate(), fromKustomize);
-  });
-
-  // One row per kustomize component: the chart values that switch on the same objects.
-  const rows: { component: string; values: Record<string, unknown> }[] = [
-    { component: 'prometheus', values: { metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } } },
-    { component: 'networkpolicy', values: { networkPolicy: { enabled: true } } },
-    { component: 'grafana-dashboard', values: { grafanaDashboard: { enabled: true } } },
+  // One row per kustomize setup and the chart values that install the same objects. Helm
+  // leaves the Namespace to `helm install --create-namespace` unless namespace.create is set.
+  const rows: { name: string; overlay: OverlayOptions; helm: TemplateOptions; withNamespace?: true }[] = [
+    { name: 'defaults: every object of deploy/ but the Namespace', overlay: {}, helm: {} },
+    { name: 'component prometheus', overlay: { components: ['prometheus'] }, helm: { values: { metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } } } },
+    { name: 'component networkpolicy', overlay: { components: ['networkpolicy'] }, helm: { values: { networkPolicy: { enabled: true } } } },
+    { name: 'component grafana-dashboard', overlay: { components: ['grafana-dashboard'] }, helm: { values: { grafanaDashboard: { enabled: true } } } },
     {
-      component: 'rrsa',
-      values: { rrsa: { enabled: true, roleArn: 'acs:ram::ACCOUNT_ID:role/ecs-power-controller', oidcProviderArn: 'acs:ram::ACCOUNT_ID:oidc-provider/ack-rrsa-CLUSTER_ID' } },
+      name: 'component rrsa',
+      overlay: { components: ['rrsa'] },
+      helm: { values: { rrsa: { enabled: true, roleArn: 'acs:ram::ACCOUNT_ID:role/ecs-power-controller', oidcProviderArn: 'acs:ram::ACCOUNT_ID:oidc-provider/ack-rrsa-CLUSTER_ID' } } },
+    },
+    {
+      name: 'another namespace, with the Namespace (namespace.create)',
+      overlay: { namespace: 'platform-ecs-power' },
+      helm: { namespace: 'platform-ecs-power', values: { namespace: { create: true } } },
+      withNamespace: true,
     },
   ];
-  for (const row of rows) {
-    it(`component ${row.component} = ${JSON.stringify(row.values)}`, () => {
-      const fromKustomize = renderOverlay({ components: [row.component] }).filter((o) => o.kind !== 'Namespace');
-      assertSameObjects(helmTemplate({ values: row.values }), fromKustomize);
+  let renders: Array<[K8sObject[], K8sObject[]] | Error> = [];
+  before(async () => {
+    renders = await settleAll(rows, 3, async (row) => Promise.all([helmTemplateAsync(row.helm), renderOverlayAsync(row.overlay)]));
+  });
+  rows.forEach((row, i) => {
+    it(`${row.name}: ${JSON.stringify(row.helm.values ?? {})}`, () => {
+      const rendered = renders[i]!;
+      if (rendered instanceof Error) throw rendered;
+      const [fromHelm, fromKustomize] = rendered;
+      assertSameObjects(fromHelm, row.withNamespace ? fromKustomize : fromKustomize.filter((o) => o.kind !== 'Namespace'));
     });
-  }
-
-  it('namespace.create renders the Namespace of deploy/, in another namespace too', () => {
-    const fromKustomize = renderOverlay({ namespace: 'platform-ecs-power' });
-    assertSameObjects(helmTemplate({ namespace: 'platform-ecs-power', values: { namespace: { create: true } } }), fromKustomize);
   });
 
-  it('a failing comparison names the object that differs', () => {
-    const fromKustomize = renderOverlay({}).filter((o) => o.kind !== 'Namespace');
-    assert.throws(() => assertSameObjects(helmTemplate({ values: { replicaCount: 3 } }), fromKustomize), /Deployment\/ecs-power-system\/ecs-power-controller differs/);
-    assert.throws(() => assertSameObjects(helmTemplate({ values: { rbac: { userRoles: false } } }), fromKustomize), /the same kind\/namespace\/name set/);
+  it('a failing comparison names the object that differs', async () => {
+    const defaults = renders[0]!;
+    if (defaults instanceof Error) throw defaults;
+    const fromKustomize = defaults[1].filter((o) => o.kind !== 'Namespace');
+    const [moreReplicas, noUserRoles] = await Promise.all([helmTemplateAsync({ values: { replicaCount: 3 } }), helmTemplateAsync({ values: { rbac: { userRoles: false } } })]);
+    assert.throws(() => assertSameObjects(moreReplicas, fromKustomize), /Deployment\/ecs-power-system\/ecs-power-controller differs/);
+    assert.throws(() => assertSameObjects(noUserRoles, fromKustomize), /the same kind\/namespace\/name set/);
   });
 });
