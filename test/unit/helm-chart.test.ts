@@ -279,13 +279,13 @@ describe('Helm chart charts/ecs-power', function () {
         },
       },
       {
-        name: 'fullnameOverride renames the objects and keeps references consistent',
+        name: 'fullnameOverride renames the objects and keeps references consistent; the user roles keep their names',
         values: { fullnameOverride: 'power' },
         check: (objs) => {
           assert.equal(podSpec(objs)['serviceAccountName'], 'power-controller');
           assert.equal(getPath(findOne(objs, 'ClusterRoleBinding'), 'roleRef.name'), 'power-controller');
           assert.equal(getPath(findOne(objs, 'RoleBinding'), 'roleRef.name'), findOne(objs, 'Role').metadata.name);
-          assert.ok(objs.some((o) => o.kind === 'ClusterRole' && o.metadata.name === 'power-view'));
+          assert.deepEqual(objs.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name).sort(), ['ecs-power-edit', 'ecs-power-override-creator', 'ecs-power-view', 'power-controller']);
         },
       },
     ];
