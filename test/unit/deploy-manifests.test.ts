@@ -522,6 +522,9 @@ describe('deploy/ (kubectl kustomize)', function () {
     const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(kinds, [
       'ClusterRole/ecs-power-controller',
+      'ClusterRole/ecs-power-edit',
+      'ClusterRole/ecs-power-override-creator',
+      'ClusterRole/ecs-power-view',
       'ClusterRoleBinding/ecs-power-controller',
       'CustomResourceDefinition/ecsinstancepowers.ecspower.io',
       'CustomResourceDefinition/ecspoweroverrides.ecspower.io',
@@ -576,7 +579,7 @@ describe('deploy/ (kubectl kustomize)', function () {
     const d = find(objs, 'Deployment', 'ecs-power-controller');
     assert.equal(get(d, 'spec.replicas'), 2);
     assert.deepEqual(get(d, 'spec.selector.matchLabels'), podLabels);
-    assert.deepEqual(get(d, 'spec.template.metadata.labels'), podLabels);
+    assert.deepEqual(get(d, 'spec.template.metadata.labels'), { ...podLabels, 'app.kubernetes.io/part-of': 'ecs-power' });
     assert.equal(get(d, 'spec.template.spec.serviceAccountName'), 'ecs-power-controller');
     assert.equal(get(d, 'spec.template.spec.terminationGracePeriodSeconds'), 30);
     const containers = get(d, 'spec.template.spec.containers') as Obj[];
@@ -584,9 +587,9 @@ describe('deploy/ (kubectl kustomize)', function () {
     const c = containers[0]!;
     assert.equal(c['image'], 'ghcr.io/ecs-power/ecs-power:v0.1.0');
     assert.equal(c['command'], undefined, 'the image ENTRYPOINT runs node dist/main.js');
+    // no --leader-election-namespace: the Lease is in POD_NAMESPACE, so the base is relocatable
     assert.deepEqual(c['args'], [
       '--leader-elect',
-      '--leader-election-namespace=ecs-power-system',
       '--metrics-bind-address=:8080',
       '--health-probe-bind-address=:8081',
       '--max-concurrent-reconciles=100',
@@ -597,10 +600,12 @@ describe('deploy/ (kubectl kustomize)', function () {
     ]);
   });
 
-  it('Deployment: credentials from the optional Secret ecs-power-credentials, nothing test-only', () => {
+  it('Deployment: the pod identity from the downward API, credentials from the optional Secret ecs-power-credentials, nothing test-only', () => {
     const c = (get(find(objs, 'Deployment'), 'spec.template.spec.containers') as Obj[])[0]!;
     const env = c['env'] as Obj[];
     assert.deepEqual(env, [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       { name: 'NODE_OPTIONS', value: '--max-old-space-size=192 --max-semi-space-size=8' },
       { name: 'ALIBABA_CLOUD_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeyId', optional: true } } },
       { name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeySecret', optional: true } } },
