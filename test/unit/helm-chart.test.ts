@@ -11,6 +11,11 @@ import { REPO_ROOT } from '../support/process.ts';
 import { CHART_DIR, CLUSTER_SCOPED, DEPLOY_DIR, findOne, getPath, helm, helmPath, helmTemplate, helmTemplateAsync, settleAll, valuesFile, type K8sObject } from '../support/manifests.ts';
 
 type Obj = Record<string, unknown>;
+/** Every CRD the project ships (crds/*.yaml), as the chart must install them. */
+const CRD_NAMES = readdirSync(join(REPO_ROOT, 'crds'))
+  .filter((f) => /^ecspower\.io_.*\.yaml$/.test(f))
+  .map((f) => (parse(readFileSync(join(REPO_ROOT, 'crds', f), 'utf8')) as { metadata: { name: string } }).metadata.name)
+  .sort();
 const container = (objs: K8sObject[]): Obj => (getPath(findOne(objs, 'Deployment'), 'spec.template.spec.containers') as Obj[])[0]!;
 const podSpec = (objs: K8sObject[]): Obj => getPath(findOne(objs, 'Deployment'), 'spec.template.spec') as Obj;
 const kinds = (objs: K8sObject[]): string[] => objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
@@ -103,10 +108,10 @@ describe('Helm chart charts/ecs-power', function () {
         check: (objs) => {
           assert.deepEqual(kinds(objs), [
             'ClusterRole/ecs-power-controller', 'ClusterRole/ecs-power-edit', 'ClusterRole/ecs-power-override-creator', 'ClusterRole/ecs-power-view',
-            'ClusterRoleBinding/ecs-power-controller', 'CustomResourceDefinition/ecsinstancepowers.ecspower.io', 'Deployment/ecs-power-controller',
+            'ClusterRoleBinding/ecs-power-controller', ...CRD_NAMES.map((n) => `CustomResourceDefinition/${n}`), 'Deployment/ecs-power-controller',
             'PodDisruptionBudget/ecs-power-controller', 'Role/ecs-power-leader-election', 'RoleBinding/ecs-power-leader-election',
             'Service/ecs-power-controller-metrics', 'ServiceAccount/ecs-power-controller',
-          ]);
+          ].sort());
           assert.deepEqual(container(objs)['args'], ['--leader-elect', '--metrics-bind-address=:8080', '--health-probe-bind-address=:8081', '--max-concurrent-reconciles=100']);
           assert.equal(getPath(findOne(objs, 'Deployment'), 'spec.replicas'), 2);
         },
@@ -115,7 +120,11 @@ describe('Helm chart charts/ecs-power', function () {
       {
         name: 'crds.keep=false: CRDs without the keep policy',
         values: { crds: { keep: false } },
-        check: (objs) => assert.equal(findOne(objs, 'CustomResourceDefinition').metadata.annotations?.['helm.sh/resource-policy'], undefined),
+        check: (objs) => {
+          const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
+          assert.equal(crds.length, CRD_NAMES.length);
+          for (const crd of crds) assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], undefined, crd.metadata.name);
+        },
       },
       { name: 'replicaCount', values: { replicaCount: 3 }, check: (objs) => assert.equal(getPath(findOne(objs, 'Deployment'), 'spec.replicas'), 3) },
       {
