@@ -20,17 +20,17 @@ export class Controller {
   private readonly running = new Set<Promise<void>>();
   private active = 0;
 
-  constructor(private readonly o: ControllerOptions) {}
+  constructor(private readonly options: ControllerOptions) {}
 
   start(): void {
-    this.o.metrics.maxConcurrentReconciles.set({ controller: this.o.name }, this.o.workers);
-    this.o.metrics.activeWorkers.set({ controller: this.o.name }, 0);
+    this.options.metrics.maxConcurrentReconciles.set({ controller: this.options.name }, this.options.workers);
+    this.options.metrics.activeWorkers.set({ controller: this.options.name }, 0);
     // Like controller-runtime, publish every series at zero so rate() and absent() work from the start.
-    this.o.metrics.reconcileErrors.inc({ controller: this.o.name }, 0);
+    this.options.metrics.reconcileErrors.inc({ controller: this.options.name }, 0);
     for (const result of ['success', 'error', 'requeue', 'requeue_after']) {
-      this.o.metrics.reconcileTotal.inc({ controller: this.o.name, result }, 0);
+      this.options.metrics.reconcileTotal.inc({ controller: this.options.name, result }, 0);
     }
-    for (let i = 0; i < this.o.workers; i++) {
+    for (let i = 0; i < this.options.workers; i++) {
       const p = this.worker();
       this.running.add(p);
       void p.finally(() => this.running.delete(p));
@@ -39,7 +39,7 @@ export class Controller {
 
   /** Stops taking work and waits up to `timeoutMs` for reconciles in flight. True if all finished. */
   async stop(timeoutMs: number): Promise<boolean> {
-    this.o.queue.shutDown();
+    this.options.queue.shutDown();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
@@ -51,7 +51,7 @@ export class Controller {
   }
 
   private async worker(): Promise<void> {
-    const { queue, metrics, name } = this.o;
+    const { queue, metrics, name } = this.options;
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
@@ -60,7 +60,7 @@ export class Controller {
       const end = metrics.reconcileTime.startTimer({ controller: name });
       let result: ReconcileResult;
       try {
-        result = await this.o.reconcile(key);
+        result = await this.options.reconcile(key);
       } catch (err) {
         result = { kind: 'error', error: err instanceof Error ? err : new Error(String(err)), backoff: 'normal' };
       }
@@ -73,7 +73,7 @@ export class Controller {
   }
 
   private handle(key: string, result: ReconcileResult): void {
-    const { queue, metrics, name, log } = this.o;
+    const { queue, metrics, name, log } = this.options;
     switch (result.kind) {
       case 'done':
         queue.forget(key);

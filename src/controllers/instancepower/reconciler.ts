@@ -49,32 +49,32 @@ const MIN_REQUEST_GRACE_MS = 10_000;
  * between passes.
  */
 export class Reconciler {
-  constructor(private readonly d: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(key: string): Promise<ReconcileResult> {
-    const obj = this.d.resources.get(key);
+    const obj = this.deps.resources.get(key);
     if (!obj || obj.metadata.deletionTimestamp) return done;
     const generation = obj.metadata.generation ?? 0;
-    const now = this.d.clock.now();
+    const now = this.deps.clock.now();
     const told: EventSpec[] = [];
     const outcome = await this.outcomeFor(key, obj, generation, now, told);
 
     const next = nextStatus(obj.status, outcome, generation, new Date(now));
     if (!statusEqual(obj.status, next)) {
       try {
-        await this.d.status.write(obj, next);
+        await this.deps.status.write(obj, next);
       } catch (err) {
         if (isConflict(err)) {
           return { kind: 'error', error: new Error('status changed since it was read; retrying'), backoff: 'normal' };
         }
-        if (!(err instanceof NotLeaderError)) this.d.log.warn('status write failed', { resource: key, error: describeKubeError(err) });
+        if (!(err instanceof NotLeaderError)) this.deps.log.warn('status write failed', { resource: key, error: describeKubeError(err) });
         throw err;
       }
     }
     // After the write: a pass retried on a 409 must not tell the same thing twice.
-    for (const e of [...told, ...eventsFor(obj.status, next, outcome)]) this.d.events.emit(obj, e.type, e.reason, e.message);
+    for (const e of [...told, ...eventsFor(obj.status, next, outcome)]) this.deps.events.emit(obj, e.type, e.reason, e.message);
     this.logReadyChange(key, obj, next);
-    return requeueFor(outcome, this.d.timing, this.d.random);
+    return requeueFor(outcome, this.deps.timing, this.deps.random);
   }
 
   /** One log line per Ready transition; terminal ones at error level, so logs alone show them. */
@@ -83,7 +83,7 @@ export class Reconciler {
     const after = findCondition(next.conditions, 'Ready');
     if (before?.status === after?.status && before?.reason === after?.reason) return;
     const stalled = findCondition(next.conditions, 'Stalled')?.status === 'True';
-    this.d.log[stalled ? 'error' : 'info']('Ready changed', {
+    this.deps.log[stalled ? 'error' : 'info']('Ready changed', {
       resource: key,
       instanceId: obj.spec?.instanceId,
       ready: after?.status,
@@ -108,7 +108,7 @@ export class Reconciler {
 
     let target: EcsTarget;
     try {
-      const creds = await this.d.credentials.resolve(obj.metadata.namespace ?? 'default', spec.credentialsSecretRef?.name);
+      const creds = await this.deps.credentials.resolve(obj.metadata.namespace ?? 'default', spec.credentialsSecretRef?.name);
       target = { regionId: spec.regionId, ...creds };
     } catch (err) {
       if (err instanceof CredentialsError) {
@@ -119,7 +119,7 @@ export class Reconciler {
 
     let observation: Observation;
     try {
-      observation = await this.d.gateway.observe(target, spec.instanceId);
+      observation = await this.deps.gateway.observe(target, spec.instanceId);
     } catch (err) {
       const e = fromSdkError(err);
       const c = e.classification;
@@ -140,7 +140,7 @@ export class Reconciler {
       observation,
       recentRequest: requestInFlight(obj.status),
       now,
-      requestGraceMs: Math.max(2 * this.d.timing.pollIntervalMs, MIN_REQUEST_GRACE_MS),
+      requestGraceMs: Math.max(2 * this.deps.timing.pollIntervalMs, MIN_REQUEST_GRACE_MS),
     });
     if (decision.kind === 'report') return decision.outcome;
 
@@ -162,12 +162,12 @@ export class Reconciler {
     now: number,
   ): Promise<Outcome> {
     const call = action.kind === 'stop' ? 'StopInstance' : 'StartInstance';
-    const log = this.d.log.with({ resource: key, instanceId: spec.instanceId, region: spec.regionId });
+    const log = this.deps.log.with({ resource: key, instanceId: spec.instanceId, region: spec.regionId });
     try {
       const r =
         action.kind === 'stop'
-          ? await this.d.gateway.stop(target, spec.instanceId, stopOptions(spec))
-          : await this.d.gateway.start(target, spec.instanceId, startOptions(spec));
+          ? await this.deps.gateway.stop(target, spec.instanceId, stopOptions(spec))
+          : await this.deps.gateway.start(target, spec.instanceId, startOptions(spec));
       log.info(`${call} accepted`, { requestId: r.requestId, dryRun: spec.dryRun ?? false });
       if (spec.dryRun) {
         return { kind: 'dryRunPassed', ...(seen ? { instanceStatus: seen } : {}), message: `${call} validated (RequestId ${r.requestId})`, requestId: r.requestId };
@@ -206,10 +206,10 @@ export class Reconciler {
 
   /** Two resources for one instance would fight; the oldest keeps it, the others are InvalidSpec. */
   private rivalOwner(key: string, obj: EcsInstancePower): string | undefined {
-    const keys = this.d.resources.claimants(obj.spec.regionId, obj.spec.instanceId);
+    const keys = this.deps.resources.claimants(obj.spec.regionId, obj.spec.instanceId);
     if (keys.length < 2) return undefined;
     const rank = (k: string): [number, string] => {
-      const o = k === key ? obj : this.d.resources.get(k);
+      const o = k === key ? obj : this.deps.resources.get(k);
       const t = o?.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).getTime() : Number.MAX_SAFE_INTEGER;
       return [t, k];
     };
