@@ -20,16 +20,12 @@ export class Controller {
   private readonly running = new Set<Promise<void>>();
   private active = 0;
 
-  constructor(private readonly o: ControllerOptions) {}
+  constructor(private readonly o: ControllerOptions) {
+    // From start-up on every replica, so that a standby too shows it is there.
+    o.metrics.initialiseController(o.name, o.workers);
+  }
 
   start(): void {
-    this.o.metrics.maxConcurrentReconciles.set({ controller: this.o.name }, this.o.workers);
-    this.o.metrics.activeWorkers.set({ controller: this.o.name }, 0);
-    // Like controller-runtime, publish every series at zero so rate() and absent() work from the start.
-    this.o.metrics.reconcileErrors.inc({ controller: this.o.name }, 0);
-    for (const result of ['success', 'error', 'requeue', 'requeue_after']) {
-      this.o.metrics.reconcileTotal.inc({ controller: this.o.name, result }, 0);
-    }
     for (let i = 0; i < this.o.workers; i++) {
       const p = this.worker();
       this.running.add(p);
