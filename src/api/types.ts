@@ -55,6 +55,12 @@ export interface EcsInstancePowerStatus {
    * when later passes report drift, transitions or errors.
    */
   convergedGeneration?: number;
+  /**
+   * When the Stop/Start call of `lastRequestId` was accepted (RFC 3339, milliseconds). Not in
+   * API.md's list: ECS reports a stop a moment after accepting it, and a restarted controller or
+   * a new leader must know that it asked, rather than ask again.
+   */
+  lastRequestTime?: string;
   conditions?: Condition[];
 }
 

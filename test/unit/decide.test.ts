@@ -274,10 +274,21 @@ describe('decide()', () => {
         { report: 'inProgress', reason: 'StartRequested', instanceStatus: 'Stopped' },
       );
     });
-    it('the window does not hide convergence or a transition', () => {
+    it('the window does not hide convergence; the transition we asked for keeps StopRequested (one status write fewer)', () => {
       const recentRequest: RecentRequest = { generation: 1, action: 'stop', at: NOW };
       check(decide(input({ spec: spec('Stopped'), seen: 'Stopped', recentRequest })), { report: 'converged', reason: 'Stopped' });
-      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', recentRequest })), { report: 'inProgress', reason: 'Stopping' });
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', recentRequest })), { report: 'inProgress', reason: 'StopRequested', instanceStatus: 'Stopping' });
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', recentRequest: { ...recentRequest, at: NOW - 3_600_000 } })), {
+        report: 'inProgress',
+        reason: 'StopRequested',
+      });
+      // A stop we did not ask for (someone else's, or an older generation's) shows as Stopping.
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping' })), { report: 'inProgress', reason: 'Stopping' });
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', generation: 2, recentRequest })), { report: 'inProgress', reason: 'Stopping' });
+      check(decide(input({ spec: spec('Running'), seen: 'Starting', recentRequest: { generation: 1, action: 'start', at: NOW } })), {
+        report: 'inProgress',
+        reason: 'StartRequested',
+      });
     });
   });
 

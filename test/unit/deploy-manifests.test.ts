@@ -276,7 +276,7 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
 
   it('has the status fields, with conditions as metav1.Condition', () => {
     const s = statusSchema.properties!;
-    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'instanceStatus', 'lastRequestId', 'observedGeneration']);
+    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'instanceStatus', 'lastRequestId', 'lastRequestTime', 'observedGeneration']);
     assert.equal(s['observedGeneration']!.type, 'integer');
     assert.equal(s['observedGeneration']!.format, 'int64');
     const conds = s['conditions']!;

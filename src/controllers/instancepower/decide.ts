@@ -4,11 +4,26 @@ import { Reason } from '../../api/reasons.ts';
 import type { Observation } from '../../ecs/gateway.ts';
 import type { Action, Outcome } from './outcome.ts';
 
-/** An action this controller issued recently (kept in memory only). */
+/** The last Stop/Start call accepted for this resource, as its status records it. */
 export interface RecentRequest {
   generation: number;
   action: Action['kind'];
   at: number;
+}
+
+/**
+ * The request still in flight according to the persisted status (pure): Ready says StopRequested
+ * or StartRequested for this generation, with the time the call was accepted. Derived from the
+ * status, not kept in memory, so a restart or a failover inside the window does not ask again.
+ */
+export function requestInFlight(status: EcsInstancePowerStatus | undefined, generation: number): RecentRequest | undefined {
+  const ready = findCondition(status?.conditions, 'Ready');
+  if (!ready || ready.observedGeneration !== generation || !status?.lastRequestTime) return undefined;
+  const at = Date.parse(status.lastRequestTime);
+  if (!Number.isFinite(at)) return undefined;
+  if (ready.reason === Reason.StopRequested) return { generation, action: 'stop', at };
+  if (ready.reason === Reason.StartRequested) return { generation, action: 'start', at };
+  return undefined;
 }
 
 export interface DecideInput {
@@ -52,7 +67,19 @@ export function decide(input: DecideInput): Decision {
       message: `Instance ${spec.instanceId} is ${seen}, desired ${desired}; driftPolicy Observe leaves it as it is`,
     });
   }
+  const recent = input.recentRequest;
   if (seen === 'Pending' || seen === 'Starting' || seen === 'Stopping') {
+    const ours = recent && recent.generation === input.generation && recent.action === (seen === 'Stopping' ? 'stop' : 'start');
+    if (ours && (desired === 'Stopped') === (seen === 'Stopping')) {
+      // The transition we asked for: the status keeps saying so, one write fewer per stop.
+      const ready = findCondition(input.status?.conditions, 'Ready');
+      return report({
+        kind: 'inProgress',
+        reason: recent.action === 'stop' ? Reason.StopRequested : Reason.StartRequested,
+        instanceStatus: seen,
+        message: ready?.message ?? `Instance ${spec.instanceId} is ${seen}; desired ${desired}`,
+      });
+    }
     return report({
       kind: 'inProgress',
       reason: seen,
@@ -72,7 +99,6 @@ export function decide(input: DecideInput): Decision {
     return actUnlessLocked(action, observation, spec);
   }
 
-  const recent = input.recentRequest;
   if (
     recent &&
     recent.generation === input.generation &&

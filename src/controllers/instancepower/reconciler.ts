@@ -3,18 +3,18 @@ import { findCondition } from '../../api/conditions.ts';
 import { EventReason, Reason } from '../../api/reasons.ts';
 import type { ReconcileResult } from '../../runtime/result.ts';
 import { done } from '../../runtime/result.ts';
+import { NotLeaderError } from '../../runtime/fence.ts';
 import { fromSdkError } from '../../ecs/errors.ts';
 import type { EcsGateway, EcsTarget, Observation } from '../../ecs/gateway.ts';
 import { CredentialsError } from '../../kube/credentials.ts';
 import type { CredentialsSource } from '../../kube/credentials.ts';
-import { isConflict } from '../../kube/errors.ts';
+import { describeKubeError, isConflict } from '../../kube/errors.ts';
 import type { EventRecorder } from '../../runtime/event-recorder.ts';
 import type { StatusWriter } from '../../runtime/status-writer.ts';
 import type { Logger } from '../../log.ts';
 import type { Clock } from '../../util/clock.ts';
-import { decide } from './decide.ts';
-import type { RecentRequest } from './decide.ts';
-import { eventsFor } from './events.ts';
+import { decide, requestInFlight } from './decide.ts';
+import { eventsFor, type EventSpec } from './events.ts';
 import type { Action, Outcome } from './outcome.ts';
 import { requeueFor } from './requeue.ts';
 import type { Timing } from './requeue.ts';
@@ -28,7 +28,7 @@ export interface ResourceLookup {
 }
 
 export interface ReconcilerDeps {
-  cache: ResourceLookup;
+  resources: ResourceLookup;
   gateway: EcsGateway;
   credentials: CredentialsSource;
   status: StatusWriter;
@@ -39,34 +39,27 @@ export interface ReconcilerDeps {
   log: Logger;
 }
 
+/** ECS shows an accepted stop a moment later; until then the instance is waited for, not asked again. */
+const MIN_REQUEST_GRACE_MS = 10_000;
+
 /**
  * One pass for one resource: read it from the cache, observe the instance, decide, act at most
- * once, and write the status only when it differs. Everything it decides comes from the pure
- * functions beside it; this file only does the I/O in order.
+ * once, and write the status only when it differs; events follow a write that landed. Everything
+ * it decides comes from the pure functions beside it and the persisted status; it keeps nothing
+ * between passes.
  */
 export class Reconciler {
-  private readonly recent = new Map<string, RecentRequest>();
-
   constructor(private readonly d: ReconcilerDeps) {}
 
-  forget(key: string): void {
-    this.recent.delete(key);
-  }
-
   async reconcile(key: string): Promise<ReconcileResult> {
-    const obj = this.d.cache.get(key);
-    if (!obj) {
-      this.recent.delete(key);
-      return done;
-    }
-    if (obj.metadata.deletionTimestamp) return done;
+    const obj = this.d.resources.get(key);
+    if (!obj || obj.metadata.deletionTimestamp) return done;
     const generation = obj.metadata.generation ?? 0;
     const now = this.d.clock.now();
-    const outcome = await this.outcomeFor(key, obj, generation, now);
+    const told: EventSpec[] = [];
+    const outcome = await this.outcomeFor(key, obj, generation, now, told);
 
     const next = nextStatus(obj.status, outcome, generation, new Date(now));
-    for (const e of eventsFor(obj.status, next, outcome)) this.d.events.emit(obj, e.type, e.reason, e.message);
-    this.logReadyChange(key, obj, next);
     if (!statusEqual(obj.status, next)) {
       try {
         await this.d.status.write(obj, next);
@@ -74,9 +67,13 @@ export class Reconciler {
         if (isConflict(err)) {
           return { kind: 'error', error: new Error('status changed since it was read; retrying'), backoff: 'normal' };
         }
+        if (!(err instanceof NotLeaderError)) this.d.log.warn('status write failed', { resource: key, error: describeKubeError(err) });
         throw err;
       }
     }
+    // After the write: a pass retried on a 409 must not tell the same thing twice.
+    for (const e of [...told, ...eventsFor(obj.status, next, outcome)]) this.d.events.emit(obj, e.type, e.reason, e.message);
+    this.logReadyChange(key, obj, next);
     return requeueFor(outcome, this.d.timing, this.d.random);
   }
 
@@ -95,7 +92,8 @@ export class Reconciler {
     });
   }
 
-  private async outcomeFor(key: string, obj: EcsInstancePower, generation: number, now: number): Promise<Outcome> {
+  /** `told` collects events that only this pass knows of (drift found before acting). */
+  private async outcomeFor(key: string, obj: EcsInstancePower, generation: number, now: number, told: EventSpec[]): Promise<Outcome> {
     const invalid = invalidSpec(obj.spec);
     if (invalid) return { kind: 'terminalError', reason: Reason.InvalidSpec, message: `InvalidSpec: ${invalid}` };
     const spec = obj.spec;
@@ -140,15 +138,15 @@ export class Reconciler {
       generation,
       status: obj.status,
       observation,
-      recentRequest: this.recent.get(key),
+      recentRequest: requestInFlight(obj.status, generation),
       now,
-      requestGraceMs: 2 * this.d.timing.pollIntervalMs,
+      requestGraceMs: Math.max(2 * this.d.timing.pollIntervalMs, MIN_REQUEST_GRACE_MS),
     });
     if (decision.kind === 'report') return decision.outcome;
 
     const ready = findCondition(obj.status?.conditions, 'Ready');
     if (ready?.status === 'True' && ready.observedGeneration === generation && !spec.dryRun) {
-      this.d.events.emit(obj, 'Normal', EventReason.DriftDetected, `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}`);
+      told.push({ type: 'Normal', reason: EventReason.DriftDetected, message: `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}` });
     }
     return this.act(key, obj, spec, target, decision.action, observation.status, generation, now);
   }
@@ -170,7 +168,6 @@ export class Reconciler {
         action.kind === 'stop'
           ? await this.d.gateway.stop(target, spec.instanceId, stopOptions(spec))
           : await this.d.gateway.start(target, spec.instanceId, startOptions(spec));
-      this.recent.set(key, { generation, action: action.kind, at: now });
       log.info(`${call} accepted`, { requestId: r.requestId, dryRun: spec.dryRun ?? false });
       if (spec.dryRun) {
         return { kind: 'dryRunPassed', ...(seen ? { instanceStatus: seen } : {}), message: `${call} validated (RequestId ${r.requestId})`, requestId: r.requestId };
@@ -178,11 +175,13 @@ export class Reconciler {
       return {
         kind: 'inProgress',
         reason: action.kind === 'stop' ? Reason.StopRequested : Reason.StartRequested,
-        ...(seen ? { instanceStatus: seen } : {}),
+        ...(r.currentStatus ? { instanceStatus: r.currentStatus } : seen ? { instanceStatus: seen } : {}),
         message: `${call} accepted for ${spec.instanceId} (RequestId ${r.requestId})`,
         requestId: r.requestId,
+        requestedAt: now,
       };
     } catch (err) {
+      if (err instanceof NotLeaderError) throw err;
       const e = fromSdkError(err);
       const c = e.classification;
       log.info(`${call} failed`, { code: e.code, requestId: e.requestId, class: c.errorClass });
@@ -207,10 +206,10 @@ export class Reconciler {
 
   /** Two resources for one instance would fight; the oldest keeps it, the others are InvalidSpec. */
   private rivalOwner(key: string, obj: EcsInstancePower): string | undefined {
-    const keys = this.d.cache.claimants(obj.spec.regionId, obj.spec.instanceId);
+    const keys = this.d.resources.claimants(obj.spec.regionId, obj.spec.instanceId);
     if (keys.length < 2) return undefined;
     const rank = (k: string): [number, string] => {
-      const o = k === key ? obj : this.d.cache.get(k);
+      const o = k === key ? obj : this.d.resources.get(k);
       const t = o?.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).getTime() : Number.MAX_SAFE_INTEGER;
       return [t, k];
     };
