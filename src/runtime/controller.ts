@@ -20,16 +20,12 @@ export class Controller {
   private readonly running = new Set<Promise<void>>();
   private active = 0;
 
-  constructor(private readonly options: ControllerOptions) {}
+  constructor(private readonly options: ControllerOptions) {
+    // From start-up on every replica, so that a standby too shows it is there.
+    options.metrics.initialiseController(options.name, options.workers);
+  }
 
   start(): void {
-    this.options.metrics.maxConcurrentReconciles.set({ controller: this.options.name }, this.options.workers);
-    this.options.metrics.activeWorkers.set({ controller: this.options.name }, 0);
-    // Like controller-runtime, publish every series at zero so rate() and absent() work from the start.
-    this.options.metrics.reconcileErrors.inc({ controller: this.options.name }, 0);
-    for (const result of ['success', 'error', 'requeue', 'requeue_after']) {
-      this.options.metrics.reconcileTotal.inc({ controller: this.options.name, result }, 0);
-    }
     for (let i = 0; i < this.options.workers; i++) {
       const p = this.worker();
       this.running.add(p);
