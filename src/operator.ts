@@ -19,12 +19,12 @@ import { Controller } from './runtime/controller.ts';
 import { AggregatingEventRecorder } from './runtime/event-recorder.ts';
 import { noFence, type Fence } from './runtime/fence.ts';
 import { Indexer } from './runtime/indexer.ts';
-import { Informer } from './runtime/informer.ts';
+import { Informer, keyOf } from './runtime/informer.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { CONTROLLER_NAME, Metrics } from './runtime/metrics.ts';
 import { serve } from './runtime/server.ts';
 import { PatchStatusWriter, pacedStatusWriter } from './runtime/status-writer.ts';
-import { Workqueue } from './runtime/workqueue.ts';
+import { GatedQueue, Workqueue } from './runtime/workqueue.ts';
 import type { Clock } from './util/clock.ts';
 import { realClock } from './util/clock.ts';
 import { TokenBucket } from './util/token-bucket.ts';
@@ -47,6 +47,7 @@ export class Operator {
   readonly powers: Informer<EcsInstancePower>;
   readonly ecsClients: EcsClientRegistry;
   private readonly queue: Workqueue;
+  private readonly gate: GatedQueue;
   private readonly controller: Controller;
   private readonly elector: LeaderElector | undefined;
   private readonly servers: Server[] = [];
@@ -167,7 +168,8 @@ export class Operator {
       metrics,
       log,
     });
-    watchInstancePowers({ powers: this.powers, instances, queue: this.queue });
+    this.gate = new GatedQueue(this.queue, () => this.powers.list().map(keyOf));
+    watchInstancePowers({ powers: this.powers, instances, queue: this.gate });
     metrics.countResourcesFrom(() => summaries(this.powers.list()));
   }
 
@@ -220,6 +222,7 @@ export class Operator {
     if (this.controllerStarted || this.stopping) return;
     this.controllerStarted = true;
     this.controller.start();
+    this.gate.start();
     this.options.log.info('controller started', { workers: this.options.config.maxConcurrentReconciles });
   }
 

@@ -2,7 +2,7 @@ import type { EcsInstancePower } from '../../api/types.ts';
 import type { Indexer } from '../../runtime/indexer.ts';
 import { keyOf, type Informer } from '../../runtime/informer.ts';
 import { onGenerationChange } from '../../runtime/predicates.ts';
-import type { Workqueue } from '../../runtime/workqueue.ts';
+import type { KeyQueue } from '../../runtime/workqueue.ts';
 
 /** The index value of the instance a resource names. */
 export const instanceIndexValue = (regionId: string, instanceId: string): string => `${regionId}/${instanceId}`;
@@ -16,7 +16,7 @@ export function byInstance(obj: EcsInstancePower): string[] {
 export interface InstancePowerWatchDeps {
   powers: Informer<EcsInstancePower>;
   instances: Indexer<EcsInstancePower>;
-  queue: Workqueue;
+  queue: KeyQueue;
 }
 
 /**
