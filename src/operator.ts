@@ -163,7 +163,7 @@ export class Operator {
     this.controller = new Controller({
       name,
       queue: this.queue,
-      reconcile: (key) => reconciler.reconcile(key),
+      reconcile: (key, context) => reconciler.reconcile(key, context),
       workers: config.maxConcurrentReconciles,
       metrics,
       log,

@@ -190,7 +190,7 @@ const CRDS: { file: string; kind: string; plural: string; shortName: string }[] 
   { file: 'ecspower.io_ecspoweroverrides.yaml', kind: 'EcsPowerOverride', plural: 'ecspoweroverrides', shortName: 'ecsoverride' },
 ];
 const loadedCrds = CRDS.map((c) => loadCrd(c.file));
-const { crd, spec: crdSpec, version, schema } = loadedCrds[0]!;
+const { version, schema } = loadedCrds[0]!;
 const specSchema = schema.properties!['spec']!;
 const statusSchema = schema.properties!['status']!;
 

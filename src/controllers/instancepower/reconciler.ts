@@ -2,7 +2,7 @@ import type { EcsInstancePower, EcsInstancePowerSpec, EcsInstancePowerStatus, In
 import { findCondition } from '../../api/conditions.ts';
 import { EventReason, Reason } from '../../api/reasons.ts';
 import type { ReconcileResult } from '../../runtime/result.ts';
-import { done } from '../../runtime/result.ts';
+import { done, unparked, type ReconcileContext } from '../../runtime/result.ts';
 import { NotLeaderError } from '../../runtime/fence.ts';
 import { fromSdkError } from '../../ecs/errors.ts';
 import type { EcsGateway, EcsTarget, Observation } from '../../ecs/gateway.ts';
@@ -51,13 +51,13 @@ const MIN_REQUEST_GRACE_MS = 10_000;
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string, context: ReconcileContext = unparked): Promise<ReconcileResult> {
     const obj = this.deps.resources.get(key);
     if (!obj || obj.metadata.deletionTimestamp) return done;
     const generation = obj.metadata.generation ?? 0;
     const now = this.deps.clock.now();
     const told: EventSpec[] = [];
-    const outcome = await this.outcomeFor(key, obj, generation, now, told);
+    const outcome = await this.outcomeFor(key, obj, generation, now, told, context);
 
     const next = nextStatus(obj.status, outcome, generation, new Date(now));
     if (!statusEqual(obj.status, next)) {
@@ -93,7 +93,14 @@ export class Reconciler {
   }
 
   /** `told` collects events that only this pass knows of (drift found before acting). */
-  private async outcomeFor(key: string, obj: EcsInstancePower, generation: number, now: number, told: EventSpec[]): Promise<Outcome> {
+  private async outcomeFor(
+    key: string,
+    obj: EcsInstancePower,
+    generation: number,
+    now: number,
+    told: EventSpec[],
+    context: ReconcileContext,
+  ): Promise<Outcome> {
     const invalid = invalidSpec(obj.spec);
     if (invalid) return { kind: 'terminalError', reason: Reason.InvalidSpec, message: `InvalidSpec: ${invalid}` };
     const spec = obj.spec;
@@ -119,7 +126,7 @@ export class Reconciler {
 
     let observation: Observation;
     try {
-      observation = await this.deps.gateway.observe(target, spec.instanceId);
+      observation = await context.park(this.deps.gateway.observe(target, spec.instanceId));
     } catch (err) {
       const e = fromSdkError(err);
       const c = e.classification;
@@ -148,26 +155,27 @@ export class Reconciler {
     if (ready?.status === 'True' && ready.observedGeneration === generation && !spec.dryRun) {
       told.push({ type: 'Normal', reason: EventReason.DriftDetected, message: `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}` });
     }
-    return this.act(key, obj, spec, target, decision.action, observation.status, generation, now);
+    return this.act({ key, spec, target, action: decision.action, seen: observation.status, context });
   }
 
-  private async act(
-    key: string,
-    obj: EcsInstancePower,
-    spec: EcsInstancePowerSpec,
-    target: EcsTarget,
-    action: Action,
-    seen: InstanceStatus | undefined,
-    generation: number,
-    now: number,
-  ): Promise<Outcome> {
+  /** The one Stop/Start call of a pass (a share of a batch, parked while the batch fills). */
+  private async act(request: {
+    key: string;
+    spec: EcsInstancePowerSpec;
+    target: EcsTarget;
+    action: Action;
+    seen: InstanceStatus | undefined;
+    context: ReconcileContext;
+  }): Promise<Outcome> {
+    const { key, spec, target, action, seen, context } = request;
     const call = action.kind === 'stop' ? 'StopInstance' : 'StartInstance';
     const log = this.deps.log.with({ resource: key, instanceId: spec.instanceId, region: spec.regionId });
     try {
-      const r =
+      const r = await context.park(
         action.kind === 'stop'
-          ? await this.deps.gateway.stop(target, spec.instanceId, stopOptions(spec))
-          : await this.deps.gateway.start(target, spec.instanceId, startOptions(spec));
+          ? this.deps.gateway.stop(target, spec.instanceId, stopOptions(spec))
+          : this.deps.gateway.start(target, spec.instanceId, startOptions(spec)),
+      );
       log.info(`${call} accepted`, { requestId: r.requestId, dryRun: spec.dryRun ?? false });
       if (spec.dryRun) {
         return { kind: 'dryRunPassed', ...(seen ? { instanceStatus: seen } : {}), message: `${call} validated (RequestId ${r.requestId})`, requestId: r.requestId };
@@ -178,7 +186,7 @@ export class Reconciler {
         ...(r.currentStatus ? { instanceStatus: r.currentStatus } : seen ? { instanceStatus: seen } : {}),
         message: `${call} accepted for ${spec.instanceId} (RequestId ${r.requestId})`,
         requestId: r.requestId,
-        requested: { action: action.kind === 'stop' ? 'Stop' : 'Start', at: now },
+        requested: { action: action.kind === 'stop' ? 'Stop' : 'Start', at: this.deps.clock.now() },
       };
     } catch (err) {
       if (err instanceof NotLeaderError) throw err;
