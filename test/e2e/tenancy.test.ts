@@ -13,6 +13,8 @@ import { DeployOverlay } from './support.ts';
 
 const PLATFORM = 'e2e-tenancy-platform';
 const TEAM = 'e2e-tenancy-team-b';
+const SELECTOR = 'e2e-tenancy=yes';
+const LABELS = { 'e2e-tenancy': 'yes' };
 const TEAM_KEY = { accessKeyId: 'ak-team-b', accessKeySecret: 'team-b-secret' };
 
 describe('e2e: tenancy with --default-credentials-namespaces', function () {
@@ -44,6 +46,8 @@ describe('e2e: tenancy with --default-credentials-namespaces', function () {
       args: [
         '--kubeconfig', cluster.kubeconfigFor(CONTROLLER_USER),
         '--default-credentials-namespaces', PLATFORM,
+        // Watches every namespace: leave out what other test files left behind in the shared cluster.
+        '--selector', SELECTOR,
         '--ecs-endpoint', emu.url,
         '--poll-interval', '200ms',
         '--terminal-recheck-period', '2s',
@@ -61,13 +65,13 @@ describe('e2e: tenancy with --default-credentials-namespaces', function () {
   });
 
   it("a listed namespace uses the controller's own credentials", async () => {
-    await platform.create('platform-box', { instanceId: 'i-ten0001' });
+    await platform.create('platform-box', { instanceId: 'i-ten0001' }, LABELS);
     await platform.waitForReady('platform-box', 'Stopped', 20_000);
     assert.ok(emu.calls.some((c) => c.accessKeyId === 'test-ak' && /^StopInstances?$/.test(c.action)));
   });
 
   it('another namespace without credentialsSecretRef is Stalled with InvalidCredentials saying why, and nothing is called', async () => {
-    await team.create('team-box', { instanceId: 'i-ten0002' });
+    await team.create('team-box', { instanceId: 'i-ten0002' }, LABELS);
     const stalled = await team.waitForReason('team-box', 'Stalled', 'True', 'InvalidCredentials', 20_000);
     assert.match(cond(stalled, 'Ready')?.message ?? '', new RegExp(`namespace ${TEAM} must name spec\\.credentialsSecretRef.*${PLATFORM}`));
     assert.equal(emu.instance('i-ten0002')?.status, 'Running');
@@ -77,7 +81,7 @@ describe('e2e: tenancy with --default-credentials-namespaces', function () {
   it("the same namespace's resource naming its own Secret acts with that team's key", async () => {
     const data = Object.fromEntries(Object.entries(TEAM_KEY).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
     await team.core.createNamespacedSecret({ namespace: TEAM, body: { metadata: { name: 'team-b-ecs', namespace: TEAM }, data } });
-    await team.create('team-box-signed', { instanceId: 'i-ten0003', credentialsSecretRef: { name: 'team-b-ecs' } });
+    await team.create('team-box-signed', { instanceId: 'i-ten0003', credentialsSecretRef: { name: 'team-b-ecs' } }, LABELS);
     await team.waitForReady('team-box-signed', 'Stopped', 20_000);
     const writes = emu.calls.filter((c) => /^StopInstances?$/.test(c.action) && (c.params['InstanceId'] === 'i-ten0003' || Object.values(c.params).includes('i-ten0003')));
     assert.ok(writes.length > 0 && writes.every((c) => c.accessKeyId === TEAM_KEY.accessKeyId), JSON.stringify(writes.map((c) => c.accessKeyId)));
