@@ -3,11 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Config } from './config.ts';
-import { findCondition } from './api/conditions.ts';
-import { GROUP, PLURAL, VERSION } from './api/types.ts';
-import type { EcsInstancePower } from './api/types.ts';
-import { Reconciler } from './controllers/instancepower/reconciler.ts';
-import { byInstance, watchInstancePowers } from './controllers/instancepower/watches.ts';
+import { PLURAL } from './api/types.ts';
+import type { EcsInstancePower, EcsInstancePowerStatus } from './api/types.ts';
+import { setUpInstancePowerController } from './controllers/instancepower/setup.ts';
 import { BatchingGateway } from './ecs/batching-gateway.ts';
 import { EcsClientRegistry } from './ecs/clients.ts';
 import type { EcsApi, EcsTarget } from './ecs/gateway.ts';
@@ -15,16 +13,14 @@ import { makeTimedClient } from './kube/client.ts';
 import { reuseConnections } from './kube/connection-reuse.ts';
 import { SecretCredentials } from './kube/credentials.ts';
 import type { Logger } from './log.ts';
-import { Controller } from './runtime/controller.ts';
 import { AggregatingEventRecorder } from './runtime/event-recorder.ts';
 import { noFence, type Fence } from './runtime/fence.ts';
-import { Indexer } from './runtime/indexer.ts';
-import { Informer, keyOf } from './runtime/informer.ts';
+import { customResourceInformer, type CacheLifecycle, type Informer } from './runtime/informer.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
-import { CONTROLLER_NAME, Metrics } from './runtime/metrics.ts';
+import { Metrics } from './runtime/metrics.ts';
+import type { ControllerRunner } from './runtime/runner.ts';
 import { serve } from './runtime/server.ts';
-import { PatchStatusWriter, pacedStatusWriter } from './runtime/status-writer.ts';
-import { GatedQueue, Workqueue } from './runtime/workqueue.ts';
+import { PatchStatusWriter, pacedStatusWriter, type StatusWriter } from './runtime/status-writer.ts';
 import type { Clock } from './util/clock.ts';
 import { realClock } from './util/clock.ts';
 import { TokenBucket } from './util/token-bucket.ts';
@@ -41,17 +37,19 @@ export interface OperatorOptions {
   identity?: string;
 }
 
-/** Wiring only: flags -> clients -> informers -> reconcilers -> controllers -> servers. */
+/**
+ * The manager, wiring only: clients, the shared informers, the ECS gateway, the Lease, one
+ * runner per controller (set up in its own folder), and the metrics and probe servers.
+ */
 export class Operator {
   readonly metrics = new Metrics();
   readonly powers: Informer<EcsInstancePower>;
   readonly ecsClients: EcsClientRegistry;
-  private readonly queue: Workqueue;
-  private readonly gate: GatedQueue;
-  private readonly controller: Controller;
+  private readonly informers: CacheLifecycle[];
+  private readonly controllers: ControllerRunner[];
   private readonly elector: LeaderElector | undefined;
   private readonly servers: Server[] = [];
-  private controllerStarted = false;
+  private controllersStarted = false;
   private stopping = false;
   metricsPort: number | undefined;
   healthPort: number | undefined;
@@ -94,30 +92,15 @@ export class Operator {
     }
     const fence: Fence = this.elector ?? noFence;
 
-    const namespace = config.namespace;
-    this.powers = new Informer<EcsInstancePower>(kubeConfig, log, {
+    const scope = { ...(config.namespace ? { namespace: config.namespace } : {}) };
+    this.powers = customResourceInformer<EcsInstancePower>(kubeConfig, custom, log, {
       kind: 'EcsInstancePower',
-      path: namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+      plural: PLURAL,
+      ...scope,
       ...(config.selector ? { labelSelector: config.selector } : {}),
-      list: async () => {
-        const common = { group: GROUP, version: VERSION, plural: PLURAL, ...(config.selector ? { labelSelector: config.selector } : {}) };
-        const list = namespace ? await custom.listNamespacedCustomObject({ ...common, namespace }) : await custom.listClusterCustomObject(common);
-        return list as { metadata?: { resourceVersion?: string }; items: EcsInstancePower[] };
-      },
     });
-    const instances = new Indexer<EcsInstancePower>(byInstance);
+    this.informers = [this.powers];
 
-    const name = CONTROLLER_NAME;
-    this.queue = new Workqueue({
-      clock,
-      metrics: {
-        depth: (n) => metrics.workqueueDepth.set({ name }, n),
-        added: () => metrics.workqueueAdds.inc({ name }),
-        retried: () => metrics.workqueueRetries.inc({ name }),
-        queuedFor: (s) => metrics.workqueueQueueDuration.observe({ name }, s),
-        workedFor: (s) => metrics.workqueueWorkDuration.observe({ name }, s),
-      },
-    });
     this.ecsClients = new EcsClientRegistry({
       ...(config.ecsEndpoint ? { endpoint: config.ecsEndpoint } : {}),
       timeoutMs: config.ecsTimeoutMs,
@@ -133,44 +116,35 @@ export class Operator {
       maxBatchSize: config.maxBatchSize,
       batchWindowMs: config.batchWindowMs,
     });
-    const status = pacedStatusWriter(new PatchStatusWriter(custom), new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock), fence, (result) =>
-      metrics.statusWrites.inc({ result }),
-    );
-    const reconciler = new Reconciler({
-      resources: { get: (key) => this.powers.get(key), claimants: (regionId, instanceId) => instances.keys(`${regionId}/${instanceId}`) },
-      gateway,
-      credentials: new SecretCredentials(core, {
-        clock,
-        ...(config.defaultCredentialsNamespaces ? { defaultCredentialsNamespaces: config.defaultCredentialsNamespaces } : {}),
-      }),
-      status,
-      events: new AggregatingEventRecorder(core, log, {
-        component: 'ecs-power-controller',
-        clock,
-        qps: config.eventQps,
-        burst: config.eventBurst,
-        onDropped: () => metrics.eventsDropped.inc(),
-      }),
+    // One budget for every status write of every controller: it protects the API server.
+    const writeBudget = new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock);
+    const statusWriter = <S extends object>(plural: string): StatusWriter<S> =>
+      pacedStatusWriter(new PatchStatusWriter<S>(custom, plural), writeBudget, fence, (result) => metrics.statusWrites.inc({ result }));
+    const events = new AggregatingEventRecorder(core, log, {
+      component: 'ecs-power-controller',
       clock,
-      timing: {
-        pollIntervalMs: config.pollIntervalMs,
-        resyncPeriodMs: config.resyncPeriodMs,
-        terminalRecheckMs: config.terminalRecheckMs,
-      },
-      random: Math.random,
-      log,
+      qps: config.eventQps,
+      burst: config.eventBurst,
+      onDropped: () => metrics.eventsDropped.inc(),
     });
-    this.controller = new Controller({
-      name,
-      queue: this.queue,
-      reconcile: (key, context) => reconciler.reconcile(key, context),
-      workers: config.maxConcurrentReconciles,
-      metrics,
-      log,
-    });
-    this.gate = new GatedQueue(this.queue, () => this.powers.list().map(keyOf));
-    watchInstancePowers({ powers: this.powers, instances, queue: this.gate });
-    metrics.countResourcesFrom(() => summaries(this.powers.list()));
+
+    this.controllers = [
+      setUpInstancePowerController({
+        powers: this.powers,
+        gateway,
+        credentials: new SecretCredentials(core, {
+          clock,
+          ...(config.defaultCredentialsNamespaces ? { defaultCredentialsNamespaces: config.defaultCredentialsNamespaces } : {}),
+        }),
+        status: statusWriter<EcsInstancePowerStatus>(PLURAL),
+        events,
+        timing: { pollIntervalMs: config.pollIntervalMs, resyncPeriodMs: config.resyncPeriodMs, terminalRecheckMs: config.terminalRecheckMs },
+        workers: config.maxConcurrentReconciles,
+        metrics,
+        clock,
+        log,
+      }),
+    ];
   }
 
   async start(): Promise<void> {
@@ -182,14 +156,14 @@ export class Operator {
     }
     const probes = {
       healthy: () => this.elector?.isHealthy() ?? true,
-      ready: () => this.powers.isReady() && !this.stopping,
+      ready: () => this.informers.every((informer) => informer.isReady()) && !this.stopping,
     };
     const healthServer = await serve(config.healthProbeBindAddress, { probes });
     if (healthServer) {
       this.servers.push(healthServer.server);
       this.healthPort = healthServer.port;
     }
-    await this.powers.start();
+    await Promise.all(this.informers.map((informer) => informer.start()));
     this.options.log.info('cache synced', { resources: this.powers.list().length });
     if (this.elector) this.elector.start();
     else this.startControllers();
@@ -203,9 +177,9 @@ export class Operator {
   async stop(): Promise<boolean> {
     if (this.stopping) return true;
     this.stopping = true;
-    const drained = await this.controller.stop(this.options.config.shutdownTimeoutMs);
+    const drained = await Promise.all(this.controllers.map((controller) => controller.stop(this.options.config.shutdownTimeoutMs)));
     await this.elector?.stop();
-    await this.powers.stop();
+    await Promise.all(this.informers.map((informer) => informer.stop()));
     await Promise.all(
       this.servers.map(
         (s) =>
@@ -215,15 +189,13 @@ export class Operator {
           }),
       ),
     );
-    return drained;
+    return drained.every(Boolean);
   }
 
   private startControllers(): void {
-    if (this.controllerStarted || this.stopping) return;
-    this.controllerStarted = true;
-    this.controller.start();
-    this.gate.start();
-    this.options.log.info('controller started', { workers: this.options.config.maxConcurrentReconciles });
+    if (this.controllersStarted || this.stopping) return;
+    this.controllersStarted = true;
+    for (const controller of this.controllers) controller.start();
   }
 
   /**
@@ -231,18 +203,7 @@ export class Operator {
    * already refuses every write of reconciles still in flight. The process then exits non-zero.
    */
   private lostLeadership(): void {
-    this.queue.shutDown();
+    for (const controller of this.controllers) controller.halt();
     this.options.onLostLeadership?.();
-  }
-}
-
-function* summaries(objects: readonly EcsInstancePower[]): Iterable<{ desiredState: string; ready: string; reason: string }> {
-  for (const obj of objects) {
-    const ready = findCondition(obj.status?.conditions, 'Ready');
-    yield {
-      desiredState: obj.spec?.desiredState ?? 'Unknown',
-      ready: ready?.status ?? 'Unknown',
-      reason: ready?.reason ?? 'Unknown',
-    };
   }
 }

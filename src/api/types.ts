@@ -21,7 +21,9 @@ export type DriftPolicy = (typeof DRIFT_POLICIES)[number];
 export interface EcsInstancePowerSpec {
   instanceId: string;
   regionId: string;
-  desiredState: DesiredState;
+  /** Exactly one of desiredState and scheduleRef is set (the CRD's oneOf). */
+  desiredState?: DesiredState;
+  scheduleRef?: { name: string };
   stoppedMode?: StoppedMode;
   forceStop?: boolean;
   confirmStop?: boolean;
@@ -47,6 +49,10 @@ export interface Condition {
 
 export interface EcsInstancePowerStatus {
   observedGeneration?: number;
+  /** The effective desired state (SCHEDULES.md): an override in force, else the schedule's state now, else spec.desiredState. */
+  desiredState?: DesiredState;
+  /** `spec`, `EcsPowerSchedule/<name>` or `EcsPowerOverride/<name>`. */
+  desiredStateSource?: string;
   instanceStatus?: InstanceStatus;
   lastRequestId?: string;
   /**

@@ -1,4 +1,5 @@
-import { type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
+import { type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/types.ts';
 import type { Informer as ClientInformer, ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 
@@ -17,6 +18,13 @@ export interface InformerOptions<T extends KubernetesObject> {
   restartBaseMs?: number;
 }
 
+/** What the manager does with every informer, whatever its kind. */
+export interface CacheLifecycle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isReady(): boolean;
+}
+
 export const keyOf = (obj: { metadata?: { namespace?: string; name?: string } }): string =>
   `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 
@@ -26,7 +34,7 @@ export const keyOf = (obj: { metadata?: { namespace?: string; name?: string } })
  * Objects are slimmed before anyone sees them: managedFields and kubectl's last-applied copy grow
  * with every write and nothing here reads them.
  */
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends KubernetesObject> implements CacheLifecycle {
   private informer: (ClientInformer<T> & ObjectCache<T>) | undefined;
   private readonly handlers: Array<InformerHandler<T>> = [];
   private synced = false;
@@ -152,4 +160,32 @@ function slim(obj: KubernetesObject): void {
   if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
     delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
   }
+}
+
+export interface CustomResourceInformerOptions {
+  kind: string;
+  plural: string;
+  /** Watch one namespace only (`--namespace`). */
+  namespace?: string;
+  labelSelector?: string;
+}
+
+/** An Informer of one ecspower.io/v1alpha1 kind, listing through the timed API client. */
+export function customResourceInformer<T extends KubernetesObject>(
+  kubeConfig: KubeConfig,
+  api: CustomObjectsApi,
+  log: Logger,
+  options: CustomResourceInformerOptions,
+): Informer<T> {
+  const { plural, namespace, labelSelector } = options;
+  return new Informer<T>(kubeConfig, log, {
+    kind: options.kind,
+    path: namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`,
+    ...(labelSelector ? { labelSelector } : {}),
+    list: async () => {
+      const common = { group: GROUP, version: VERSION, plural, ...(labelSelector ? { labelSelector } : {}) };
+      const list = namespace ? await api.listNamespacedCustomObject({ ...common, namespace }) : await api.listClusterCustomObject(common);
+      return list as KubernetesListObject<T>;
+    },
+  });
 }

@@ -1,34 +1,45 @@
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION } from '../api/types.ts';
-import type { EcsInstancePower, EcsInstancePowerStatus } from '../api/types.ts';
+import { type CustomObjectsApi, type V1ObjectMeta, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/types.ts';
 import type { TokenBucket } from '../util/token-bucket.ts';
 import { isConflict } from '../kube/errors.ts';
 import type { Fence } from './fence.ts';
 
-export interface StatusWriter {
+/** An object of one of our kinds, with the status the controller computes for it. */
+export interface WithStatus<S extends object> {
+  metadata: V1ObjectMeta;
+  status?: S;
+}
+
+export interface StatusWriter<S extends object> {
   /** Writes status; rejects with a 409 ApiException if the object changed since it was read. */
-  write(obj: EcsInstancePower, status: EcsInstancePowerStatus): Promise<void>;
+  write(obj: WithStatus<S>, status: S): Promise<void>;
 }
 
 /**
  * A JSON merge patch on the status subresource carrying the resourceVersion it was computed
  * from (controller-runtime's MergeFromWithOptimisticLock): a stale cache never overwrites a
- * newer status, it gets a conflict and the key is retried.
+ * newer status, it gets a conflict and the key is retried. A field the new status no longer has
+ * is sent as null, which is how a merge patch removes it.
  */
-export class PatchStatusWriter implements StatusWriter {
+export class PatchStatusWriter<S extends object> implements StatusWriter<S> {
   private readonly options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-  constructor(private readonly api: CustomObjectsApi) {}
+  constructor(
+    private readonly api: CustomObjectsApi,
+    private readonly plural: string,
+  ) {}
 
-  async write(obj: EcsInstancePower, status: EcsInstancePowerStatus): Promise<void> {
+  async write(obj: WithStatus<S>, status: S): Promise<void> {
+    const removed = Object.keys(obj.status ?? {}).filter((key) => !(key in status));
+    const body = { ...status, ...Object.fromEntries(removed.map((key) => [key, null])) };
     await this.api.patchNamespacedCustomObjectStatus(
       {
         group: GROUP,
         version: VERSION,
-        plural: PLURAL,
+        plural: this.plural,
         namespace: obj.metadata.namespace ?? 'default',
         name: obj.metadata.name ?? '',
-        body: { metadata: { resourceVersion: obj.metadata.resourceVersion }, status },
+        body: { metadata: { resourceVersion: obj.metadata.resourceVersion }, status: body },
       },
       this.options,
     );
@@ -39,12 +50,12 @@ export class PatchStatusWriter implements StatusWriter {
  * Paces writes by `--kube-api-qps` / `--kube-api-burst`, lets them out only while this process
  * leads, and reports each result.
  */
-export function pacedStatusWriter(
-  inner: StatusWriter,
+export function pacedStatusWriter<S extends object>(
+  inner: StatusWriter<S>,
   bucket: TokenBucket,
   fence: Fence,
   onResult: (result: 'ok' | 'conflict' | 'error') => void,
-): StatusWriter {
+): StatusWriter<S> {
   return {
     write: async (obj, status) => {
       await bucket.take();

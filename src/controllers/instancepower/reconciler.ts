@@ -31,7 +31,7 @@ export interface ReconcilerDeps {
   resources: ResourceLookup;
   gateway: EcsGateway;
   credentials: CredentialsSource;
-  status: StatusWriter;
+  status: StatusWriter<EcsInstancePowerStatus>;
   events: EventRecorder;
   clock: Clock;
   timing: Timing;
