@@ -5,6 +5,8 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from 
 import type { Config } from './config.ts';
 import { PLURAL } from './api/types.ts';
 import type { EcsInstancePower, EcsInstancePowerStatus } from './api/types.ts';
+import { OVERRIDE_KIND, OVERRIDE_PLURAL, SCHEDULE_KIND, SCHEDULE_PLURAL } from './api/schedule-types.ts';
+import type { EcsPowerOverride, EcsPowerSchedule } from './api/schedule-types.ts';
 import { setUpInstancePowerController } from './controllers/instancepower/setup.ts';
 import { BatchingGateway } from './ecs/batching-gateway.ts';
 import { EcsClientRegistry } from './ecs/clients.ts';
@@ -44,6 +46,8 @@ export interface OperatorOptions {
 export class Operator {
   readonly metrics = new Metrics();
   readonly powers: Informer<EcsInstancePower>;
+  readonly schedules: Informer<EcsPowerSchedule>;
+  readonly overrides: Informer<EcsPowerOverride>;
   readonly ecsClients: EcsClientRegistry;
   private readonly informers: CacheLifecycle[];
   private readonly controllers: ControllerRunner[];
@@ -99,7 +103,9 @@ export class Operator {
       ...scope,
       ...(config.selector ? { labelSelector: config.selector } : {}),
     });
-    this.informers = [this.powers];
+    this.schedules = customResourceInformer<EcsPowerSchedule>(kubeConfig, custom, log, { kind: SCHEDULE_KIND, plural: SCHEDULE_PLURAL, ...scope });
+    this.overrides = customResourceInformer<EcsPowerOverride>(kubeConfig, custom, log, { kind: OVERRIDE_KIND, plural: OVERRIDE_PLURAL, ...scope });
+    this.informers = [this.powers, this.schedules, this.overrides];
 
     this.ecsClients = new EcsClientRegistry({
       ...(config.ecsEndpoint ? { endpoint: config.ecsEndpoint } : {}),
