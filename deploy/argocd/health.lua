@@ -1,9 +1,11 @@
--- Argo CD resource health check for ecspower.io/EcsInstancePower.
--- Install: see README.md beside this file (argocd-cm key
--- resource.customizations.health.ecspower.io_EcsInstancePower).
+-- Argo CD resource health check for the ecspower.io kinds: EcsInstancePower, EcsPowerSchedule
+-- and EcsPowerOverride (one script for all three; they share the kstatus conditions).
+-- Install: see README.md beside this file (argocd-cm keys
+-- resource.customizations.health.ecspower.io_<Kind>).
 --
---   Healthy      Ready=True for the current generation
---   Degraded     Stalled=True (a terminal error: a person has to change something)
+--   Healthy      Ready=True for the current generation (an instance in its desired state, a
+--                valid schedule (Active), an override in force (Active) or ended (Expired))
+--   Degraded     Stalled=True (a terminal error or an invalid spec: a person has to change something)
 --   Progressing  everything else: no status yet, status.observedGeneration behind
 --                metadata.generation, Reconciling=True, Ready=False or Unknown
 local hs = {}
@@ -88,6 +90,10 @@ elseif ready ~= nil then
   hs.message = describe(ready)
 end
 if hs.message == nil or hs.message == "" then
-  hs.message = "Waiting for the instance to reach the desired state"
+  if obj.kind == "EcsInstancePower" then
+    hs.message = "Waiting for the instance to reach the desired state"
+  else
+    hs.message = "Waiting for the controller to report status"
+  end
 end
 return hs
