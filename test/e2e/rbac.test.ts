@@ -9,7 +9,8 @@
 // "Not too wide": every single permission (group, resource, verb) of the shipped ClusterRole and
 // Role is taken away in turn. For each, a copy of both roles without that one verb is bound to a
 // token user of its own, and a controller running as that user shows the failure a user would
-// see (nothing Ready, InvalidCredentials 'forbidden', no Events, never leading, /readyz 503...).
+// see (nothing Ready, InvalidCredentials 'forbidden', no Events, never leading, /readyz 503,
+// schedules and overrides without status...).
 // All of them run at once, sharded with --selector, so the file takes about as long as its
 // slowest scenario (the Event aggregation window, 30 s). A permission added to deploy/ without
 // an entry in EXPECTED below fails the test: either the controller needs it (add what breaks
@@ -23,6 +24,8 @@ import { startControllerProcess, type ControllerProcess } from '../support/proce
 import { DeployOverlay, eventually, findObject, sleep, untilElapsed, type K8sObject, type PolicyRule } from './support.ts';
 
 const NS = 'rbac-e2e';
+const SCHEDULE = 'e2e-schedule';
+const OVERRIDE = 'e2e-override';
 const SCENARIO_LABEL = 'ecs-power.test/scenario';
 const SA = CONTROLLER_USER; // system:serviceaccount:ecs-power-system:ecs-power-controller
 /** How long a "never happens" scenario is watched. */
@@ -149,6 +152,19 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
 
     assert.equal((await cluster.kubectl(['create', 'namespace', NS])).code, 0);
     res = new Resources(cluster.kubeConfig(), NS);
+    // Seen by every scenario (schedules and overrides are not sharded by --selector); the
+    // override selects nothing, so it changes no scenario's resources.
+    const scheduleAndOverride = [
+      { apiVersion: 'ecspower.io/v1alpha1', kind: 'EcsPowerSchedule', metadata: { name: SCHEDULE, namespace: NS }, spec: { timeZone: 'UTC', running: [{ from: '08:00', to: '20:00' }] } },
+      {
+        apiVersion: 'ecspower.io/v1alpha1',
+        kind: 'EcsPowerOverride',
+        metadata: { name: OVERRIDE, namespace: NS },
+        spec: { selector: { matchLabels: { 'ecs-power.test/selects': 'nothing' } }, desiredState: 'Running', until: new Date(Date.now() + 3600_000).toISOString() },
+      },
+    ];
+    const created = await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: scheduleAndOverride }) });
+    assert.equal(created.code, 0, created.stderr);
     await res.core.createNamespacedSecret({
       namespace: NS,
       body: { metadata: { name: 'team-creds' }, stringData: { accessKeyId: 'team-ak', accessKeySecret: 'team-secret' } },
@@ -246,6 +262,10 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     const clusterWide = {
       'ecsinstancepowers.ecspower.io': 'list watch',
       'ecsinstancepowers.ecspower.io/status': 'patch',
+      'ecspowerschedules.ecspower.io': 'list watch',
+      'ecspowerschedules.ecspower.io/status': 'patch',
+      'ecspoweroverrides.ecspower.io': 'list watch',
+      'ecspoweroverrides.ecspower.io/status': 'patch',
       secrets: 'get',
       events: 'create patch',
     };
@@ -267,6 +287,10 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       ['update', 'ecsinstancepowers.ecspower.io', '--subresource=status', '-n', NS],
       ['delete', 'ecsinstancepowers.ecspower.io', '-n', NS],
       ['deletecollection', 'ecsinstancepowers.ecspower.io', '-n', NS],
+      ['patch', 'ecspowerschedules.ecspower.io', '-n', NS],
+      ['create', 'ecspoweroverrides.ecspower.io', '-n', NS],
+      ['delete', 'ecspoweroverrides.ecspower.io', '-n', NS],
+      ['update', 'ecspoweroverrides.ecspower.io', '--subresource=status', '-n', NS],
       ['delete', 'secrets', '-n', NS],
       ['delete', 'events', '-n', NS],
       ['delete', 'leases.coordination.k8s.io', '-n', CONTROLLER_NAMESPACE],
@@ -322,6 +346,11 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     assert.equal(lease.stdout, identity);
     assert.equal(metricValue(await c.metrics(), 'leader_election_master_status', { name: 'ecs-power-controller' }), 1);
     assert.equal((await c.get(`${c.healthUrl}/readyz`)).status, 200);
+    const ready = async (plural: string, name: string): Promise<string> => {
+      const r = await cluster.kubectl(['get', plural, name, '-n', NS, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);
+      return r.code === 0 ? r.stdout : r.stderr;
+    };
+    await eventually('the schedule and the override Active', async () => (await ready('ecspowerschedules', SCHEDULE)) === 'Active' && (await ready('ecspoweroverrides', OVERRIDE)) === 'Active', 10_000);
     assert.equal(c.lines.filter((l) => /forbidden/i.test(l)).length, 0, c.lines.filter((l) => /forbidden/i.test(l)).join('\n'));
   });
 
@@ -330,28 +359,35 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     'ecspower.io/ecsinstancepowers:list': {
       shows: 'the cache never syncs: /readyz stays 503 and nothing is reconciled',
       // Regression: the cache once reported synced after a forbidden list (it now waits for a list that succeeded).
-      check: async (s) => {
-        const c = s.controller!;
-        const readyAnswers = new Set<number>();
-        const until = Math.max(s.startedAt + NEVER_WINDOW_MS, Date.now() + 3_000);
-        while (Date.now() < until) {
-          readyAnswers.add((await c.get(`${c.healthUrl}/readyz`)).status);
-          await sleep(200);
-        }
-        assert.ok(!readyAnswers.has(200), `/readyz answered ${[...readyAnswers].join(', ')}; output:\n${c.tail()}`);
-        assert.ok(readyAnswers.has(503), `/readyz answered ${[...readyAnswers].join(', ')}; running: ${c.isRunning()}; output:\n${c.tail()}`);
-        assert.equal((await res.get(`${s.id}-stop`)).status, undefined);
-        assert.equal(anyCall(emu, inst(s, 'stop')), false, 'ECS was called');
-        assert.ok(c.lines.some((l) => /forbidden/i.test(l)), `no log line says forbidden:\n${c.tail()}`);
-      },
+      check: async (s) => cacheNeverSyncs(s),
     },
     'ecspower.io/ecsinstancepowers:watch': {
       shows: 'the watch is refused: /readyz answers 503 and the log says the watch is broken (forbidden)',
-      check: async (s) => {
-        const c = s.controller!;
-        await c.waitForLog(/watch of EcsInstancePower broken.*(forbidden|403)/i, NEVER_WINDOW_MS);
-        await c.waitForHttp(`${c.healthUrl}/readyz`, 503, NEVER_WINDOW_MS);
-      },
+      check: async (s) => watchRefused(s, 'EcsInstancePower'),
+    },
+    'ecspower.io/ecspowerschedules:list': {
+      shows: 'the EcsPowerSchedule cache never syncs: /readyz stays 503 and nothing is reconciled, EcsInstancePowers included',
+      check: async (s) => cacheNeverSyncs(s),
+    },
+    'ecspower.io/ecspowerschedules:watch': {
+      shows: 'the EcsPowerSchedule watch is refused: /readyz answers 503 and the log says the watch is broken (forbidden)',
+      check: async (s) => watchRefused(s, 'EcsPowerSchedule'),
+    },
+    'ecspower.io/ecspowerschedules/status:patch': {
+      shows: 'EcsPowerSchedules get no status from it (each write refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
+      check: async (s) => statusRefused(s, 'ecspowerschedule', `${NS}/${SCHEDULE}`),
+    },
+    'ecspower.io/ecspoweroverrides:list': {
+      shows: 'the EcsPowerOverride cache never syncs: /readyz stays 503 and nothing is reconciled, EcsInstancePowers included',
+      check: async (s) => cacheNeverSyncs(s),
+    },
+    'ecspower.io/ecspoweroverrides:watch': {
+      shows: 'the EcsPowerOverride watch is refused: /readyz answers 503 and the log says the watch is broken (forbidden)',
+      check: async (s) => watchRefused(s, 'EcsPowerOverride'),
+    },
+    'ecspower.io/ecspoweroverrides/status:patch': {
+      shows: 'EcsPowerOverrides get no status (Matched, Ready) from it (each write refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
+      check: async (s) => statusRefused(s, 'ecspoweroverride', `${NS}/${OVERRIDE}`),
     },
     'ecspower.io/ecsinstancepowers/status:patch': {
       shows: 'the instance is stopped, but no resource ever gets a status (READY stays empty)',
@@ -410,6 +446,38 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       },
     },
   };
+
+  /** A list refused: the caches never sync, so nothing starts. */
+  async function cacheNeverSyncs(s: Scenario): Promise<void> {
+    const c = s.controller!;
+    const readyAnswers = new Set<number>();
+    const until = Math.max(s.startedAt + NEVER_WINDOW_MS, Date.now() + 3_000);
+    while (Date.now() < until) {
+      readyAnswers.add((await c.get(`${c.healthUrl}/readyz`)).status);
+      await sleep(200);
+    }
+    assert.ok(!readyAnswers.has(200), `/readyz answered ${[...readyAnswers].join(', ')}; output:\n${c.tail()}`);
+    assert.ok(readyAnswers.has(503), `/readyz answered ${[...readyAnswers].join(', ')}; running: ${c.isRunning()}; output:\n${c.tail()}`);
+    assert.equal((await res.get(`${s.id}-stop`)).status, undefined);
+    assert.equal(anyCall(emu, inst(s, 'stop')), false, 'ECS was called');
+    assert.ok(c.lines.some((l) => /forbidden/i.test(l)), `no log line says forbidden:\n${c.tail()}`);
+  }
+
+  async function watchRefused(s: Scenario, kind: string): Promise<void> {
+    const c = s.controller!;
+    await c.waitForLog(new RegExp(`watch of ${kind} broken.*(forbidden|403)`, 'i'), NEVER_WINDOW_MS);
+    await c.waitForHttp(`${c.healthUrl}/readyz`, 503, NEVER_WINDOW_MS);
+  }
+
+  /** Status writes of one kind refused: that controller retries them; the EcsInstancePowers converge. */
+  async function statusRefused(s: Scenario, controller: string, key: string): Promise<void> {
+    const c = s.controller!;
+    await res.waitForReady(`${s.id}-stop`, 'Stopped', 30_000);
+    const refused = new RegExp(`^(?=.*"msg":"status write failed")(?=.*"resource":"${key}")(?=.*(forbidden|403))`, 'i');
+    await c.waitForLog(refused, NEVER_WINDOW_MS);
+    const errors = metricValue(await c.metrics(), 'controller_runtime_reconcile_errors_total', { controller }) ?? 0;
+    assert.ok(errors >= 1, `${controller} reconcile errors: ${errors}`);
+  }
 
   async function neverLeads(s: Scenario): Promise<void> {
     const c = s.controller!;
