@@ -137,6 +137,8 @@ export class Operator {
     this.controllers = [
       setUpInstancePowerController({
         powers: this.powers,
+        schedules: this.schedules,
+        overrides: this.overrides,
         gateway,
         credentials: new SecretCredentials(core, {
           clock,
