@@ -19,6 +19,7 @@ import type { Logger } from './log.ts';
 import { CONTROLLER_NAME, Metrics } from './runtime/metrics.ts';
 import { Reconciler } from './controllers/instancepower/reconciler.ts';
 import { serve } from './runtime/server.ts';
+import { secureMetricsServing } from './runtime/metrics-auth.ts';
 import type { Clock } from './util/clock.ts';
 import { realClock } from './util/clock.ts';
 import { TokenBucket } from './util/token-bucket.ts';
@@ -151,7 +152,9 @@ export class Operator {
 
   async start(): Promise<void> {
     const { config } = this.o;
-    const metricsServer = await serve(config.metricsBindAddress, { registry: this.metrics.registry });
+    const secure = config.metricsSecure ? secureMetricsServing({ ...(config.metricsCertDir ? { certDir: config.metricsCertDir } : {}), kubeConfig: this.o.kubeConfig, log: this.o.log }) : undefined;
+    const metricsServer = await serve(config.metricsBindAddress, { registry: this.metrics.registry }, secure);
+    if (secure) this.o.log.info('metrics served over HTTPS to authorized callers', { certificate: secure.certSource });
     if (metricsServer) {
       this.servers.push(metricsServer.server);
       this.metricsPort = metricsServer.port;
