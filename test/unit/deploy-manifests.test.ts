@@ -395,7 +395,7 @@ describe('deploy/ (kubectl kustomize)', function () {
     const containers = get(d, 'spec.template.spec.containers') as Obj[];
     assert.equal(containers.length, 1);
     const c = containers[0]!;
-    assert.equal(c['image'], 'ghcr.io/ecs-power/ecs-power:v0.1.0');
+    assert.equal(c['image'], `ghcr.io/ecs-power/ecs-power:v${(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version}`);
     assert.equal(c['command'], undefined, 'the image ENTRYPOINT runs node dist/main.js');
     assert.deepEqual(c['args'], [
       '--leader-elect',
