@@ -1,6 +1,6 @@
 // --metrics-secure against a real API server: the controller (`node dist/main.js`, as the
-// controller's ServiceAccount identity with the shipped deploy/components/metrics-secure RBAC)
-// serves /metrics over HTTPS and asks the API server about every caller. Callers are real
+// controller's ServiceAccount identity with the RBAC of deploy/components/metrics-secure as
+// kustomize renders it) serves /metrics over HTTPS and asks the API server about every caller. Callers are real
 // ServiceAccounts with tokens from the TokenRequest API, as Prometheus would present:
 // 200 with the ecs-power-metrics-reader ClusterRole, 403 without it, 401 with no or a forged token.
 import assert from 'node:assert/strict';
@@ -9,16 +9,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { connect } from 'node:tls';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { ADMIN_USER, CONTROLLER_USER, type TestCluster } from '../support/cluster.ts';
 import { sharedCluster } from '../support/global-cluster.ts';
 import { REPO_ROOT, startControllerProcess, type ControllerProcess } from '../support/process.ts';
 import { selfSignedCert } from '../../src/runtime/serving-cert.ts';
 
 const NS = 'metrics-secure-test';
-const RBAC = join(REPO_ROOT, 'deploy/components/metrics-secure/rbac.yaml');
+const COMPONENT = join(REPO_ROOT, 'deploy/components/metrics-secure');
 const BINDING = `${NS}-scraper`;
 
 interface Answer {
@@ -59,6 +60,7 @@ describe('--metrics-secure on a real API server', function () {
   let url: string;
   let port: number;
   const tokens: Record<'scraper' | 'stranger', string> = { scraper: '', stranger: '' };
+  let rbac: Array<{ kind: string; metadata: { name: string } }> = [];
 
   before(async function () {
     this.timeout(180_000);
@@ -68,7 +70,24 @@ describe('--metrics-secure on a real API server', function () {
       assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
     };
     await kubectl(['create', 'namespace', NS]);
-    await kubectl(['apply', '-f', RBAC]);
+    // The component's RBAC as kustomize renders it (its binding takes the ServiceAccount's namespace).
+    const overlay = mkdtempSync(join(tmpdir(), 'ecs-power-metrics-secure-'));
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      `resources: [${relative(overlay, join(REPO_ROOT, 'deploy'))}]\ncomponents: [${relative(overlay, COMPONENT)}]\n`,
+    );
+    const rendered = await cluster.kubectl(['kustomize', overlay]);
+    rmSync(overlay, { recursive: true, force: true });
+    assert.equal(rendered.code, 0, rendered.stderr);
+    rbac = parseAllDocuments(rendered.stdout)
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string } })
+      .filter((o) => /^ClusterRole(Binding)?$/.test(o.kind) && o.metadata.name.startsWith('ecs-power-metrics-'));
+    assert.deepEqual(rbac.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      'ClusterRole/ecs-power-metrics-auth',
+      'ClusterRole/ecs-power-metrics-reader',
+      'ClusterRoleBinding/ecs-power-metrics-auth',
+    ]);
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
     // --namespace mode: the informer lists and watches in NS only.
     await kubectl(['-n', NS, 'create', 'role', 'informer', '--verb=list,watch', '--resource=ecsinstancepowers.ecspower.io']);
     await kubectl(['-n', NS, 'create', 'rolebinding', 'informer', '--role=informer', `--user=${CONTROLLER_USER}`]);
@@ -95,7 +114,7 @@ describe('--metrics-secure on a real API server', function () {
     this.timeout(30_000);
     await controller?.stop();
     await cluster?.kubectl(['delete', 'clusterrolebinding', BINDING, '--ignore-not-found']);
-    await cluster?.kubectl(['delete', '-f', RBAC, '--ignore-not-found']);
+    for (const o of rbac) await cluster?.kubectl(['delete', o.kind.toLowerCase(), o.metadata.name, '--ignore-not-found']);
     await cluster?.kubectl(['delete', 'namespace', NS, '--wait=false']);
   });
 
