@@ -7,7 +7,8 @@
 // of the build are kept (under ~/.cache/ecs-power), so a second build takes seconds.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from './process.ts';
 
 const PROVISION_SCRIPT = join(REPO_ROOT, 'test/support/provision-image.sh');
@@ -130,4 +131,24 @@ export async function removeContainers(prefix: string): Promise<void> {
   const r = await podman(['ps', '--all', '--format', '{{.Names}}']);
   const names = r.stdout.split('\n').filter((n) => n.startsWith(prefix));
   if (names.length > 0) await podman(['rm', '--force', '--time', '0', ...names]);
+}
+
+// `node --import tsx test/support/image.ts`: provision and build once, printing what it took
+// (.ci/run does this before `npm test`, so that the e2e test's build finds every layer cached).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  provisionImageTools()
+    .then(async (tools) => {
+      const provisioned = (Date.now() - started) / 1000;
+      const built = await buildImage();
+      const base = await inspectImage(tools.runtimeBase);
+      console.log(
+        `image ${built.ref}: ${(built.size / 1e6).toFixed(0)} MB (runtime base ${(base.Size / 1e6).toFixed(0)} MB); ` +
+          `provisioning ${provisioned.toFixed(1)} s, podman build ${built.seconds.toFixed(1)} s`,
+      );
+    })
+    .catch((err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exit(1);
+    });
 }
