@@ -35,6 +35,12 @@ interface Container {
   process: ControllerProcess;
 }
 
+/** The RUN steps of a `podman build` output, and whether each came from the layer cache. */
+function runSteps(output: string): Array<{ step: string; cached: boolean }> {
+  const lines = output.split('\n');
+  return lines.flatMap((l, i) => (/^\[\d+\/\d+\] STEP \d+\/\d+: RUN /.test(l) ? [{ step: l, cached: /^--> Using cache /.test(lines[i + 1] ?? '') }] : []));
+}
+
 function httpsGet(url: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = httpsRequest(url, { rejectUnauthorized: false, headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: 5_000 }, (res) => {
@@ -69,8 +75,9 @@ describe('e2e: the container image, built with podman and run against the test A
     await removeContainers(CONTAINER_PREFIX);
     built = await buildImage();
     console.log(`      podman build: ${built.seconds.toFixed(1)} s, image ${(built.size / 1e6).toFixed(0)} MB (${built.ref}, bases ${tools.runtimeBase})`);
-    warmBuild = await buildImage();
-    console.log(`      podman build again, nothing changed: ${warmBuild.seconds.toFixed(1)} s`);
+    // .ci/run has built it before npm test: then this build was the warm one already.
+    warmBuild = runSteps(built.output).every((s) => s.cached) ? built : await buildImage();
+    if (warmBuild !== built) console.log(`      podman build again, nothing changed: ${warmBuild.seconds.toFixed(1)} s`);
 
     workDir = mkdtempSync(join(tmpdir(), 'ecs-power-image-e2e-'));
     chmodSync(workDir, 0o755);
@@ -172,10 +179,9 @@ describe('e2e: the container image, built with podman and run against the test A
 
   it('builds from the Dockerfile, tagged v<package.json version>; a second build with nothing changed reuses every layer', async () => {
     assert.equal(warmBuild.id, built.id, 'the same image: every layer came from the cache');
-    const lines = warmBuild.output.split('\n');
-    const runs = lines.flatMap((l, i) => (/^\[\d+\/\d+\] STEP \d+\/\d+: RUN /.test(l) ? [i] : []));
+    const runs = runSteps(warmBuild.output);
     assert.equal(runs.length, 3, 'npm ci, npm run build, npm prune');
-    for (const i of runs) assert.match(lines[i + 1] ?? '', /^--> Using cache /, `${lines[i]} ran again`);
+    for (const r of runs) assert.ok(r.cached, `${r.step} ran again`);
     assert.match(built.ref, new RegExp(`:${imageTag().replace(/\./g, '\\.')}$`), 'tagged with package.json\'s version');
   });
 

@@ -14,7 +14,7 @@ import { REPO_ROOT } from './process.ts';
 const PROVISION_SCRIPT = join(REPO_ROOT, 'test/support/provision-image.sh');
 
 export interface ImageTools {
-  /** CONTAINERS_CONF and CONTAINERS_STORAGE_CONF, for every podman call. */
+  /** CONTAINERS_CONF, CONTAINERS_STORAGE_CONF and TMPDIR, for every podman call. */
   env: Record<string, string>;
   /** The stand-in for node:24-bookworm-slim. */
   buildBase: string;
@@ -60,11 +60,11 @@ export function provisionImageTools(): Promise<ImageTools> {
         .filter((m): m is RegExpExecArray => m !== null)
         .map((m) => [m[1]!, m[2]!]),
     );
-    for (const k of ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'BUILD_IMAGE', 'RUNTIME_IMAGE']) {
+    for (const k of ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'BUILD_IMAGE', 'RUNTIME_IMAGE', 'TMPDIR']) {
       if (!vars[k]) throw new Error(`${PROVISION_SCRIPT} printed no ${k}:\n${r.stdout}`);
     }
     return {
-      env: { CONTAINERS_CONF: vars['CONTAINERS_CONF']!, CONTAINERS_STORAGE_CONF: vars['CONTAINERS_STORAGE_CONF']! },
+      env: { CONTAINERS_CONF: vars['CONTAINERS_CONF']!, CONTAINERS_STORAGE_CONF: vars['CONTAINERS_STORAGE_CONF']!, TMPDIR: vars['TMPDIR']! },
       buildBase: vars['BUILD_IMAGE']!,
       runtimeBase: vars['RUNTIME_IMAGE']!,
     };

@@ -4,6 +4,8 @@
 #
 #   CONTAINERS_CONF=...            containers.conf: no default ulimits, cgroupfs, runc
 #   CONTAINERS_STORAGE_CONF=...    storage.conf: images and build cache under the cache folder
+#   TMPDIR=...                     podman's temporary files and RUN --mount=type=cache (the npm
+#                                  cache of the build) under the cache folder as well
 #   BUILD_IMAGE=...                stand-in for node:24-bookworm-slim (node, npm, a shell)
 #   RUNTIME_IMAGE=...              stand-in for gcr.io/distroless/nodejs24-debian12:nonroot
 #
@@ -52,7 +54,8 @@ fi
 # --- configuration ---------------------------------------------------------------------------------
 conf=$work/containers.conf
 storage_conf=$work/storage.conf
-runroot=/run/ecs-power-podman
+# Run-time state (locks, mounts) of this storage, cleared at boot; one per storage folder.
+runroot=/run/ecs-power-podman-$(printf '%s' "$work" | md5sum | cut -c1-8)
 cat > "$conf.tmp" <<EOF
 # Written by test/support/provision-image.sh.
 [containers]
@@ -155,7 +158,14 @@ if ! image_exists "$build_tag"; then
   rm -rf "$root"
 fi
 
+# Build layers of older builds (each change of package-lock.json leaves ~450 MB): drop the
+# untagged ones created more than a week ago. At worst the next build runs npm ci once more
+# (with the npm cache warm).
+podman --runtime runc image prune --force --filter until=168h >/dev/null 2>&1 || true
+
+mkdir -p "$work/tmp"
 echo "CONTAINERS_CONF=$conf"
 echo "CONTAINERS_STORAGE_CONF=$storage_conf"
 echo "BUILD_IMAGE=$build_tag"
 echo "RUNTIME_IMAGE=$runtime_tag"
+echo "TMPDIR=$work/tmp"
