@@ -3,6 +3,7 @@ import { certDirProblem } from './runtime/serving-cert.ts';
 import { parseDuration } from './util/duration.ts';
 
 export interface Config {
+  /** `--kubeconfig`; unset: client-node's default loading ($KUBECONFIG, which may list several files, ~/.kube/config, in-cluster). */
   kubeconfig?: string;
   namespace?: string;
   selector?: string;
@@ -12,7 +13,8 @@ export interface Config {
   healthProbeBindAddress: string;
   leaderElect: boolean;
   leaderElectionId: string;
-  leaderElectionNamespace?: string;
+  /** Always set after parseFlags: the flag, else $POD_NAMESPACE, else the pod's own namespace file, else ecs-power-system. */
+  leaderElectionNamespace: string;
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
@@ -28,6 +30,9 @@ export interface Config {
   ecsTimeoutMs: number;
   kubeApiQps: number;
   kubeApiBurst: number;
+  kubeApiTimeoutMs: number;
+  /** Namespaces whose resources may use the controller's own credentials; undefined = all. */
+  defaultCredentialsNamespaces?: string[];
   eventQps: number;
   eventBurst: number;
   shutdownTimeoutMs: number;
@@ -43,7 +48,7 @@ export class FlagError extends Error {
   }
 }
 
-type Kind = 'string' | 'bool' | 'duration' | 'int' | 'number' | 'address';
+type Kind = 'string' | 'bool' | 'duration' | 'int' | 'number' | 'address' | 'list';
 
 interface FlagDef {
   kind: Kind;
@@ -83,21 +88,32 @@ export const FLAGS: Record<string, FlagDef> = {
   'ecs-timeout': { kind: 'duration', min: 100, set: num((c, v) => (c.ecsTimeoutMs = v)), help: 'ECS connect and read timeout' },
   'kube-api-qps': { kind: 'number', min: 0.01, set: num((c, v) => (c.kubeApiQps = v)), help: 'Kubernetes API writes per second' },
   'kube-api-burst': { kind: 'int', min: 1, set: num((c, v) => (c.kubeApiBurst = v)), help: 'Kubernetes API write burst' },
+  'kube-api-timeout': { kind: 'duration', min: 1000, set: num((c, v) => (c.kubeApiTimeoutMs = v)), help: 'client-side timeout of every Kubernetes API request except watches' },
+  'default-credentials-namespaces': {
+    kind: 'list',
+    set: (c, v) => (c.defaultCredentialsNamespaces = String(v).split(',')),
+    help: "namespaces whose resources may use the controller's own credentials (comma list; default all); elsewhere a resource must name credentialsSecretRef",
+  },
   'event-qps': { kind: 'number', min: 0.01, set: num((c, v) => (c.eventQps = v)), help: 'Event writes per second; events over budget are dropped' },
   'event-burst': { kind: 'int', min: 1, set: num((c, v) => (c.eventBurst = v)), help: 'Event write burst' },
   'shutdown-timeout': { kind: 'duration', min: 0, set: num((c, v) => (c.shutdownTimeoutMs = v)), help: 'how long SIGTERM waits for reconciles in flight' },
-  'log-level': { kind: 'string', oneOf: ['debug', 'info', 'error'], set: str((c, v) => (c.logLevel = v as LogLevel)), help: 'debug, info or error' },
+  'log-level': { kind: 'string', oneOf: ['debug', 'info', 'warn', 'error'], set: str((c, v) => (c.logLevel = v as LogLevel)), help: 'debug, info, warn or error' },
   'log-format': { kind: 'string', oneOf: ['json', 'text'], set: str((c, v) => (c.logFormat = v as LogFormat)), help: 'json or text' },
 };
 
-export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
+/** The namespace a pod runs in, as Kubernetes mounts it for its ServiceAccount. */
+export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+export const FALLBACK_NAMESPACE = 'ecs-power-system';
+
+/** Every default of every flag, in one place. */
+export function defaults(): Config {
   return {
-    ...(env['KUBECONFIG'] ? { kubeconfig: env['KUBECONFIG'] } : {}),
     metricsBindAddress: ':8080',
     metricsSecure: false,
     healthProbeBindAddress: ':8081',
     leaderElect: false,
     leaderElectionId: 'ecs-power-controller',
+    leaderElectionNamespace: FALLBACK_NAMESPACE,
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
@@ -112,6 +128,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
     ecsTimeoutMs: 10_000,
     kubeApiQps: 20,
     kubeApiBurst: 30,
+    kubeApiTimeoutMs: 30_000,
     eventQps: 10,
     eventBurst: 100,
     shutdownTimeoutMs: 25_000,
@@ -120,9 +137,16 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+export interface Environment {
+  env: NodeJS.ProcessEnv;
+  /** The pod's namespace file, when running in a pod. */
+  podNamespace?: () => string | undefined;
+}
+
 /** Parses controller-runtime style flags: `--name=value`, `--name value`, bare `--bool`. */
-export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
-  const config = defaults(env);
+export function parseFlags(argv: readonly string[], environment: Environment = { env: process.env }): Config {
+  const config = defaults();
+  let leaseNamespaceGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const m = /^--?([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
@@ -140,9 +164,10 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       if (raw === undefined) throw new FlagError(`flag --${name} needs a value`);
     }
     def.set(config, convert(name, def, raw));
+    if (name === 'leader-election-namespace') leaseNamespaceGiven = true;
   }
-  if (config.leaderElect && !config.leaderElectionNamespace && env['POD_NAMESPACE']) {
-    config.leaderElectionNamespace = env['POD_NAMESPACE'];
+  if (!leaseNamespaceGiven) {
+    config.leaderElectionNamespace = environment.env['POD_NAMESPACE'] || environment.podNamespace?.() || FALLBACK_NAMESPACE;
   }
   if (config.metricsCertDir !== undefined) {
     if (!config.metricsSecure) throw new FlagError('--metrics-cert-dir needs --metrics-secure');
@@ -187,6 +212,12 @@ function convert(name: string, def: FlagDef, raw: string): string | number | boo
       if (raw === '0') return raw;
       if (parseAddress(raw) === undefined) return bad('not an address (e.g. :8080, 127.0.0.1:8080, or 0 to disable)');
       return raw;
+    case 'list': {
+      const items = raw.split(',').map((x) => x.trim());
+      const invalid = items.find((x) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(x) || x.length > 63);
+      if (invalid !== undefined) return bad(`${JSON.stringify(invalid)} is not a namespace name`);
+      return items.join(',');
+    }
     case 'string':
       if (def.oneOf && !def.oneOf.includes(raw)) return bad(`must be one of ${def.oneOf.join(', ')}`);
       return raw;

@@ -1,15 +1,16 @@
-export type LogLevel = 'debug' | 'info' | 'error';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'text';
 export type Fields = Record<string, unknown>;
 
 export interface Logger {
   debug(msg: string, fields?: Fields): void;
   info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
   with(fields: Fields): Logger;
 }
 
-const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, error: 2 };
+const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** Field names whose values are never written, whatever a caller passes. */
 const SECRET_FIELD = /secret|token|password|accesskey|credential|authorization/i;
@@ -34,6 +35,7 @@ export function createLogger(
   return {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     with: (f) => createLogger(options, write, { ...base, ...f }),
   };
@@ -53,6 +55,7 @@ function redact(fields: Fields, depth = 0): Fields {
 export const silentLogger: Logger = {
   debug: () => undefined,
   info: () => undefined,
+  warn: () => undefined,
   error: () => undefined,
   with: () => silentLogger,
 };

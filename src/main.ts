@@ -1,33 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
-import { FlagError, parseFlags, type Config } from './config.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { FlagError, POD_NAMESPACE_FILE, parseFlags, type Config } from './config.ts';
+import { loadKubeConfig } from './kube/client.ts';
 import { createLogger } from './log.ts';
 import { Operator } from './operator.ts';
 
-function loadKubeConfig(config: Config): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromCluster();
-  return kc;
+function podNamespace(): string | undefined {
+  try {
+    return readFileSync(POD_NAMESPACE_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = parseFlags(process.argv.slice(2));
+    config = parseFlags(process.argv.slice(2), { env: process.env, podNamespace });
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`ecs-power: ${err.message}\n`);
       process.exit(2);
     }
     throw err;
-  }
-  if (config.leaderElect && !config.leaderElectionNamespace) {
-    try {
-      config.leaderElectionNamespace = readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
-    } catch {
-      config.leaderElectionNamespace = 'ecs-power-system';
-    }
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   process.on('unhandledRejection', (reason) => {
@@ -36,7 +31,7 @@ async function main(): Promise<void> {
 
   let kubeConfig: KubeConfig;
   try {
-    kubeConfig = loadKubeConfig(config);
+    kubeConfig = loadKubeConfig(config.kubeconfig);
   } catch (err) {
     process.stderr.write(`ecs-power: cannot load kubeconfig: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
@@ -47,7 +42,7 @@ async function main(): Promise<void> {
     kubeConfig,
     log,
     onLostLeadership: () => {
-      log.error('leader election lost; exiting');
+      log.error('leadership lost; exiting at once');
       process.exit(1);
     },
   });

@@ -4,22 +4,28 @@ import type { Server } from 'node:http';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Config } from './config.ts';
 import { findCondition } from './api/conditions.ts';
-import { Controller } from './runtime/controller.ts';
-import { Workqueue } from './runtime/workqueue.ts';
-import { BatchingGateway } from './ecs/batching-gateway.ts';
-import { ecsClients } from './ecs/clients.ts';
-import type { EcsApi, EcsTarget } from './ecs/gateway.ts';
-import { SecretCredentials } from './kube/credentials.ts';
-import { AggregatingEventRecorder } from './runtime/event-recorder.ts';
-import { LeaderElector } from './runtime/leader-election.ts';
-import { ResourceCache } from './runtime/resource-cache.ts';
-import { PatchStatusWriter, limitedStatusWriter } from './runtime/status-writer.ts';
-import { reuseConnections } from './kube/connection-reuse.ts';
-import type { Logger } from './log.ts';
-import { CONTROLLER_NAME, Metrics } from './runtime/metrics.ts';
+import { GROUP, PLURAL, VERSION } from './api/types.ts';
+import type { EcsInstancePower } from './api/types.ts';
 import { Reconciler } from './controllers/instancepower/reconciler.ts';
+import { byInstance, watchInstancePowers } from './controllers/instancepower/watches.ts';
+import { BatchingGateway } from './ecs/batching-gateway.ts';
+import { EcsClientRegistry } from './ecs/clients.ts';
+import type { EcsApi, EcsTarget } from './ecs/gateway.ts';
+import { makeTimedClient } from './kube/client.ts';
+import { reuseConnections } from './kube/connection-reuse.ts';
+import { SecretCredentials } from './kube/credentials.ts';
+import type { Logger } from './log.ts';
+import { Controller } from './runtime/controller.ts';
+import { AggregatingEventRecorder } from './runtime/event-recorder.ts';
+import { noFence, type Fence } from './runtime/fence.ts';
+import { Indexer } from './runtime/indexer.ts';
+import { Informer, keyOf } from './runtime/informer.ts';
+import { LeaderElector } from './runtime/leader-election.ts';
+import { CONTROLLER_NAME, Metrics } from './runtime/metrics.ts';
 import { serve } from './runtime/server.ts';
 import { secureMetricsServing } from './runtime/metrics-auth.ts';
+import { PatchStatusWriter, pacedStatusWriter } from './runtime/status-writer.ts';
+import { GatedQueue, Workqueue } from './runtime/workqueue.ts';
 import type { Clock } from './util/clock.ts';
 import { realClock } from './util/clock.ts';
 import { TokenBucket } from './util/token-bucket.ts';
@@ -31,16 +37,18 @@ export interface OperatorOptions {
   clock?: Clock;
   /** Tests may put a fake under the real gateway stack; production uses the Alibaba SDK. */
   rawEcsApi?: (target: EcsTarget) => EcsApi;
-  /** Called when leadership is lost; main exits the process (as controller-runtime does). */
+  /** Called at once when leadership is lost; main exits non-zero (as controller-runtime does). */
   onLostLeadership?: () => void;
   identity?: string;
 }
 
-/** Wiring only: flags -> clients -> cache -> reconciler -> controller -> servers. */
+/** Wiring only: flags -> clients -> informers -> reconcilers -> controllers -> servers. */
 export class Operator {
   readonly metrics = new Metrics();
-  readonly cache: ResourceCache;
+  readonly powers: Informer<EcsInstancePower>;
+  readonly ecsClients: EcsClientRegistry;
   private readonly queue: Workqueue;
+  private readonly gate: GatedQueue;
   private readonly controller: Controller;
   private readonly elector: LeaderElector | undefined;
   private readonly servers: Server[] = [];
@@ -49,53 +57,100 @@ export class Operator {
   metricsPort: number | undefined;
   healthPort: number | undefined;
 
-  constructor(private readonly o: OperatorOptions) {
-    const { config, log } = o;
-    const kubeConfig = reuseConnections(o.kubeConfig);
-    const clock = o.clock ?? realClock;
-    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const m = this.metrics;
+  constructor(private readonly options: OperatorOptions) {
+    const { config, log } = options;
+    const kubeConfig = reuseConnections(options.kubeConfig);
+    const clock = options.clock ?? realClock;
+    const custom = makeTimedClient(kubeConfig, CustomObjectsApi, config.kubeApiTimeoutMs);
+    const core = makeTimedClient(kubeConfig, CoreV1Api, config.kubeApiTimeoutMs);
+    const metrics = this.metrics;
 
-    this.cache = new ResourceCache(kubeConfig, custom, log, {
-      ...(config.namespace ? { namespace: config.namespace } : {}),
+    if (config.leaderElect) {
+      metrics.leaderStatus.set({ name: config.leaderElectionId }, 0);
+      // Two Lease calls per attempt must fit in the renew deadline.
+      const leases = makeTimedClient(kubeConfig, CoordinationV1Api, Math.max(500, Math.floor(config.renewDeadlineMs / 2)));
+      this.elector = new LeaderElector(
+        leases,
+        {
+          name: config.leaderElectionId,
+          namespace: config.leaderElectionNamespace,
+          identity: options.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
+          leaseDurationMs: config.leaseDurationMs,
+          renewDeadlineMs: config.renewDeadlineMs,
+          retryPeriodMs: config.retryPeriodMs,
+          clock,
+        },
+        log,
+        {
+          onStartedLeading: () => {
+            metrics.leaderStatus.set({ name: config.leaderElectionId }, 1);
+            this.startControllers();
+          },
+          onStoppedLeading: () => {
+            metrics.leaderStatus.set({ name: config.leaderElectionId }, 0);
+            this.lostLeadership();
+          },
+        },
+      );
+    }
+    const fence: Fence = this.elector ?? noFence;
+
+    const namespace = config.namespace;
+    this.powers = new Informer<EcsInstancePower>(kubeConfig, log, {
+      kind: 'EcsInstancePower',
+      path: namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
       ...(config.selector ? { labelSelector: config.selector } : {}),
+      list: async () => {
+        const common = { group: GROUP, version: VERSION, plural: PLURAL, ...(config.selector ? { labelSelector: config.selector } : {}) };
+        const list = namespace ? await custom.listNamespacedCustomObject({ ...common, namespace }) : await custom.listClusterCustomObject(common);
+        return list as { metadata?: { resourceVersion?: string }; items: EcsInstancePower[] };
+      },
     });
+    const instances = new Indexer<EcsInstancePower>(byInstance);
+
     const name = CONTROLLER_NAME;
     this.queue = new Workqueue({
       clock,
       metrics: {
-        depth: (n) => m.workqueueDepth.set({ name }, n),
-        added: () => m.workqueueAdds.inc({ name }),
-        retried: () => m.workqueueRetries.inc({ name }),
-        queuedFor: (s) => m.workqueueQueueDuration.observe({ name }, s),
-        workedFor: (s) => m.workqueueWorkDuration.observe({ name }, s),
+        depth: (n) => metrics.workqueueDepth.set({ name }, n),
+        added: () => metrics.workqueueAdds.inc({ name }),
+        retried: () => metrics.workqueueRetries.inc({ name }),
+        queuedFor: (s) => metrics.workqueueQueueDuration.observe({ name }, s),
+        workedFor: (s) => metrics.workqueueWorkDuration.observe({ name }, s),
       },
     });
-    const clients = ecsClients({
+    this.ecsClients = new EcsClientRegistry({
       ...(config.ecsEndpoint ? { endpoint: config.ecsEndpoint } : {}),
       timeoutMs: config.ecsTimeoutMs,
       qps: config.ecsQps,
       burst: config.ecsBurst,
       retry: { retries: 2, minTimeoutMs: 200, maxTimeoutMs: 2000 },
-      metrics: m,
-      ...(o.rawEcsApi ? { rawApi: o.rawEcsApi } : {}),
+      metrics,
+      fence,
+      clock,
+      ...(options.rawEcsApi ? { rawApi: options.rawEcsApi } : {}),
     });
-    const gateway = new BatchingGateway(clients, { maxBatchSize: config.maxBatchSize, batchWindowMs: config.batchWindowMs });
-    const status = limitedStatusWriter(new PatchStatusWriter(custom), new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock), (result) =>
-      m.statusWrites.inc({ result }),
+    const gateway = new BatchingGateway((target) => this.ecsClients.apiFor(target), {
+      maxBatchSize: config.maxBatchSize,
+      batchWindowMs: config.batchWindowMs,
+    });
+    const status = pacedStatusWriter(new PatchStatusWriter(custom), new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock), fence, (result) =>
+      metrics.statusWrites.inc({ result }),
     );
     const reconciler = new Reconciler({
-      cache: this.cache,
+      resources: { get: (key) => this.powers.get(key), claimants: (regionId, instanceId) => instances.keys(`${regionId}/${instanceId}`) },
       gateway,
-      credentials: new SecretCredentials(core, 30_000, clock),
+      credentials: new SecretCredentials(core, {
+        clock,
+        ...(config.defaultCredentialsNamespaces ? { defaultCredentialsNamespaces: config.defaultCredentialsNamespaces } : {}),
+      }),
       status,
       events: new AggregatingEventRecorder(core, log, {
         component: 'ecs-power-controller',
         clock,
         qps: config.eventQps,
         burst: config.eventBurst,
-        onDropped: () => m.eventsDropped.inc(),
+        onDropped: () => metrics.eventsDropped.inc(),
       }),
       clock,
       timing: {
@@ -109,66 +164,38 @@ export class Operator {
     this.controller = new Controller({
       name,
       queue: this.queue,
-      reconcile: (key) => reconciler.reconcile(key),
+      reconcile: (key, context) => reconciler.reconcile(key, context),
       workers: config.maxConcurrentReconciles,
-      metrics: m,
+      metrics,
       log,
     });
-    this.cache.onChange((key, obj, deleted) => {
-      if (deleted) {
-        this.queue.remove(key);
-        reconciler.forget(key);
-      }
-      this.queue.add(key);
-      if (obj.spec) {
-        for (const other of this.cache.claimants(obj.spec.regionId, obj.spec.instanceId)) if (other !== key) this.queue.add(other);
-      }
-    });
-    m.countResourcesFrom(() => summaries(this.cache));
-
-    if (config.leaderElect) {
-      const identity = o.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-      m.leaderStatus.set({ name: config.leaderElectionId }, 0);
-      this.elector = new LeaderElector(
-        kubeConfig.makeApiClient(CoordinationV1Api),
-        {
-          name: config.leaderElectionId,
-          namespace: config.leaderElectionNamespace ?? 'ecs-power-system',
-          identity,
-          leaseDurationMs: config.leaseDurationMs,
-          renewDeadlineMs: config.renewDeadlineMs,
-          retryPeriodMs: config.retryPeriodMs,
-          clock,
-        },
-        log,
-        (leading) => {
-          m.leaderStatus.set({ name: config.leaderElectionId }, leading ? 1 : 0);
-          if (leading) this.startController();
-          else void this.lostLeadership();
-        },
-      );
-    }
+    this.gate = new GatedQueue(this.queue, () => this.powers.list().map(keyOf));
+    watchInstancePowers({ powers: this.powers, instances, queue: this.gate });
+    metrics.countResourcesFrom(() => summaries(this.powers.list()));
   }
 
   async start(): Promise<void> {
-    const { config } = this.o;
-    const secure = config.metricsSecure ? secureMetricsServing({ ...(config.metricsCertDir ? { certDir: config.metricsCertDir } : {}), kubeConfig: this.o.kubeConfig, log: this.o.log }) : undefined;
+    const { config } = this.options;
+    const secure = config.metricsSecure ? secureMetricsServing({ ...(config.metricsCertDir ? { certDir: config.metricsCertDir } : {}), kubeConfig: this.options.kubeConfig, log: this.options.log }) : undefined;
     const metricsServer = await serve(config.metricsBindAddress, { registry: this.metrics.registry }, secure);
-    if (secure) this.o.log.info('metrics served over HTTPS to authorized callers', { certificate: secure.certSource });
+    if (secure) this.options.log.info('metrics served over HTTPS to authorized callers', { certificate: secure.certSource });
     if (metricsServer) {
       this.servers.push(metricsServer.server);
       this.metricsPort = metricsServer.port;
     }
-    const probes = { healthy: () => true, ready: () => this.cache.isReady() && !this.stopping };
+    const probes = {
+      healthy: () => this.elector?.isHealthy() ?? true,
+      ready: () => this.powers.isReady() && !this.stopping,
+    };
     const healthServer = await serve(config.healthProbeBindAddress, { probes });
     if (healthServer) {
       this.servers.push(healthServer.server);
       this.healthPort = healthServer.port;
     }
-    await this.cache.start();
-    this.o.log.info('cache synced', { resources: this.cache.list().length });
+    await this.powers.start();
+    this.options.log.info('cache synced', { resources: this.powers.list().length });
     if (this.elector) this.elector.start();
-    else this.startController();
+    else this.startControllers();
   }
 
   isLeader(): boolean {
@@ -179,9 +206,9 @@ export class Operator {
   async stop(): Promise<boolean> {
     if (this.stopping) return true;
     this.stopping = true;
-    const drained = await this.controller.stop(this.o.config.shutdownTimeoutMs);
+    const drained = await this.controller.stop(this.options.config.shutdownTimeoutMs);
     await this.elector?.stop();
-    await this.cache.stop();
+    await this.powers.stop();
     await Promise.all(
       this.servers.map(
         (s) =>
@@ -194,21 +221,26 @@ export class Operator {
     return drained;
   }
 
-  private startController(): void {
+  private startControllers(): void {
     if (this.controllerStarted || this.stopping) return;
     this.controllerStarted = true;
     this.controller.start();
-    this.o.log.info('controller started', { workers: this.o.config.maxConcurrentReconciles });
+    this.gate.start();
+    this.options.log.info('controller started', { workers: this.options.config.maxConcurrentReconciles });
   }
 
-  private async lostLeadership(): Promise<void> {
-    await this.controller.stop(this.o.config.shutdownTimeoutMs);
-    this.o.onLostLeadership?.();
+  /**
+   * controller-runtime stops at once when leadership is lost: no new work starts, and the fence
+   * already refuses every write of reconciles still in flight. The process then exits non-zero.
+   */
+  private lostLeadership(): void {
+    this.queue.shutDown();
+    this.options.onLostLeadership?.();
   }
 }
 
-function* summaries(cache: ResourceCache): Iterable<{ desiredState: string; ready: string; reason: string }> {
-  for (const obj of cache.list()) {
+function* summaries(objects: readonly EcsInstancePower[]): Iterable<{ desiredState: string; ready: string; reason: string }> {
+  for (const obj of objects) {
     const ready = findCondition(obj.status?.conditions, 'Ready');
     yield {
       desiredState: obj.spec?.desiredState ?? 'Unknown',

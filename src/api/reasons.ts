@@ -32,6 +32,12 @@ export const Reason = {
   Forbidden: 'Forbidden',
   InvalidSpec: 'InvalidSpec',
   EcsError: 'EcsError',
+  // EcsInstancePower with scheduleRef (SCHEDULES.md): Ready=False, Stalled=True
+  ScheduleNotFound: 'ScheduleNotFound',
+  InvalidSchedule: 'InvalidSchedule',
+  // EcsPowerSchedule / EcsPowerOverride Ready=True (SCHEDULES.md)
+  Active: 'Active',
+  Expired: 'Expired',
   // before the first observation
   Initializing: 'Initializing',
 } as const;
@@ -45,4 +51,8 @@ export const EventReason = {
   Running: 'Running',
   DryRunSucceeded: 'DryRunSucceeded',
   DriftDetected: 'DriftDetected',
+  // SCHEDULES.md
+  ScheduleTransition: 'ScheduleTransition',
+  OverrideStarted: 'OverrideStarted',
+  OverrideEnded: 'OverrideEnded',
 } as const;

@@ -55,7 +55,21 @@ export interface EcsInstancePowerStatus {
    * when later passes report drift, transitions or errors.
    */
   convergedGeneration?: number;
+  /**
+   * The last Stop/Start call ECS accepted. Not in API.md's list: ECS shows an accepted stop a
+   * moment later, so a restarted controller or a new leader must know that it asked, rather than
+   * ask again or believe a describe that predates the call.
+   */
+  lastRequest?: LastRequest;
   conditions?: Condition[];
+}
+
+export interface LastRequest {
+  action: 'Stop' | 'Start';
+  /** When ECS accepted it (RFC 3339 with milliseconds). */
+  time: string;
+  /** The metadata.generation it acted for. */
+  generation: number;
 }
 
 export interface EcsInstancePower {

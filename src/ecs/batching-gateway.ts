@@ -2,6 +2,7 @@ import { isInstanceStatus } from '../api/types.ts';
 import { Batcher } from './batcher.ts';
 import { EcsCallError } from './errors.ts';
 import type { ActionResult, BatchResult, EcsApi, EcsGateway, EcsTarget, Observation, StartOptions, StopOptions } from './gateway.ts';
+import { signingKey } from './target.ts';
 
 export interface BatchingOptions {
   /** 1 to 100; 1 turns batching off (one call per instance). */
@@ -15,7 +16,9 @@ export interface BatchingOptions {
  * DescribeInstances per up to 100 ids; stops (starts) with the same options become one
  * StopInstances (StartInstances) with BatchOptimization=SuccessFirst, each instance answered
  * from its own entry. Options only the single call has (confirmStop, hibernate) and lone
- * requests use StopInstance / StartInstance.
+ * requests use StopInstance / StartInstance. Dry runs are single calls too: ECS answers a batched
+ * dry run as a whole (DryRunOperation or the first instance's error), which would give every
+ * member of the batch one instance's verdict.
  */
 export class BatchingGateway implements EcsGateway {
   private readonly observations: Batcher<Observation>;
@@ -32,7 +35,7 @@ export class BatchingGateway implements EcsGateway {
 
   observe(target: EcsTarget, instanceId: string): Promise<Observation> {
     const api = this.apiFor(target);
-    return this.observations.request(groupKey(target), instanceId, async (ids) => {
+    return this.observations.request(signingKey(target), instanceId, async (ids) => {
       const { requestId, instances } = await api.describeInstances(ids);
       const byId = new Map(instances.map((i) => [i.instanceId, i]));
       const out = new Map<string, Observation>();
@@ -51,8 +54,8 @@ export class BatchingGateway implements EcsGateway {
 
   stop(target: EcsTarget, instanceId: string, o: StopOptions): Promise<ActionResult> {
     const api = this.apiFor(target);
-    if (o.confirmStop || o.hibernate || this.options.maxBatchSize <= 1) return api.stopInstance(instanceId, o);
-    const key = `${groupKey(target)}|stop|${o.stoppedMode ?? ''}|${o.forceStop}|${o.dryRun}`;
+    if (o.confirmStop || o.hibernate || o.dryRun || this.options.maxBatchSize <= 1) return api.stopInstance(instanceId, o);
+    const key = `${signingKey(target)}|stop|${o.stoppedMode ?? ''}|${o.forceStop}`;
     return this.actions.request(key, instanceId, (ids) =>
       ids.length === 1 ? single(ids[0]!, api.stopInstance(ids[0]!, o)) : perInstance(ids, api.stopInstances(ids, o)),
     );
@@ -60,16 +63,12 @@ export class BatchingGateway implements EcsGateway {
 
   start(target: EcsTarget, instanceId: string, o: StartOptions): Promise<ActionResult> {
     const api = this.apiFor(target);
-    if (this.options.maxBatchSize <= 1) return api.startInstance(instanceId, o);
-    const key = `${groupKey(target)}|start|${o.dryRun}`;
+    if (o.dryRun || this.options.maxBatchSize <= 1) return api.startInstance(instanceId, o);
+    const key = `${signingKey(target)}|start`;
     return this.actions.request(key, instanceId, (ids) =>
       ids.length === 1 ? single(ids[0]!, api.startInstance(ids[0]!, o)) : perInstance(ids, api.startInstances(ids, o)),
     );
   }
-}
-
-function groupKey(target: EcsTarget): string {
-  return `${target.regionId}|${target.credentialsKey}`;
 }
 
 async function single(id: string, call: Promise<ActionResult>): Promise<Map<string, ActionResult | Error>> {
@@ -86,7 +85,7 @@ async function perInstance(ids: string[], call: Promise<BatchResult>): Promise<M
   for (const r of results) {
     out.set(
       r.instanceId,
-      r.code === '200' ? { requestId } : new EcsCallError({ code: r.code, message: r.message, requestId }),
+      r.code === '200' ? { requestId, ...(isInstanceStatus(r.currentStatus) ? { currentStatus: r.currentStatus } : {}) } : new EcsCallError({ code: r.code, message: r.message, requestId }),
     );
   }
   for (const id of ids) {

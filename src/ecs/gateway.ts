@@ -8,13 +8,12 @@ export interface AccessKey {
 }
 
 /**
- * Where a call goes: a region and the credentials to sign with. `credentialsKey` identifies
- * the credentials for grouping (clients, batches, rate limits) without holding secrets:
- * "default" for the controller's own chain, else a digest of the Secret's contents.
+ * Where a call goes: a region and the credentials to sign with (unset: the controller's own
+ * credential chain). How targets are grouped into clients, limiters and batches is decided in
+ * one place, src/ecs/target.ts.
  */
 export interface EcsTarget {
   regionId: string;
-  credentialsKey: string;
   accessKey?: AccessKey;
 }
 
@@ -41,6 +40,8 @@ export interface Observation {
 
 export interface ActionResult {
   requestId: string;
+  /** The state ECS reports right after accepting the call (batch calls say `Stopping`/`Starting`). */
+  currentStatus?: InstanceStatus;
 }
 
 /**

@@ -2,9 +2,12 @@ import type { Metrics } from '../runtime/metrics.ts';
 import { EcsCallError } from './errors.ts';
 import type { EcsAction, EcsApi } from './gateway.ts';
 
+const ACTIONS: readonly EcsAction[] = ['DescribeInstances', 'StopInstance', 'StopInstances', 'StartInstance', 'StartInstances'];
+
 /** Decorates an EcsApi so that every call lands in ecs_api_requests_total and ecs_api_request_duration_seconds. */
 export function metered(api: EcsApi, metrics: Metrics, now: () => number = () => performance.now()): EcsApi {
   const region = api.regionId;
+  metrics.initialiseEcsRegion(region, ACTIONS);
   const measure = async <T>(action: EcsAction, fn: () => Promise<T>): Promise<T> => {
     const start = now();
     try {

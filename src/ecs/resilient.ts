@@ -2,6 +2,7 @@ import pRetry from 'p-retry';
 import { EcsCallError, fromSdkError } from './errors.ts';
 import type { EcsAction, EcsApi } from './gateway.ts';
 import type { RegionRateLimiter } from './rate-limit.ts';
+import type { Fence } from '../runtime/fence.ts';
 
 export interface RetryOptions {
   /** Short in-call retries for transient errors; longer waits belong to the workqueue. */
@@ -14,13 +15,15 @@ export interface RetryOptions {
  * Decorates an EcsApi: every attempt first takes a token from the region's limiter; throttling
  * slows the region down; InternalError, ServiceUnavailable, 5xx, timeouts and throttling are
  * retried a few times with exponential backoff and jitter. Errors needing a fresh look
- * (IncorrectInstanceStatus) or a person (terminal) are not retried here.
+ * (IncorrectInstanceStatus) or a person (terminal) are not retried here. A Stop/Start call passes
+ * the leadership fence right before it leaves, after the limiter's wait.
  */
-export function resilient(api: EcsApi, limiter: RegionRateLimiter, retry: RetryOptions): EcsApi {
+export function resilient(api: EcsApi, limiter: RegionRateLimiter, retry: RetryOptions, fence: Fence): EcsApi {
   const run = <T>(action: EcsAction, fn: () => Promise<T>): Promise<T> =>
     pRetry(
       async () => {
         await limiter.acquire(action);
+        if (action !== 'DescribeInstances') fence.assertLeading(`ECS ${action}`);
         try {
           return await fn();
         } catch (err) {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { AccessKey } from '../ecs/gateway.ts';
 import type { Clock } from '../util/clock.ts';
@@ -13,8 +12,8 @@ export class CredentialsError extends Error {
   }
 }
 
+/** The keys of a credentials Secret, or none: the controller's own credential chain. */
 export interface ResolvedCredentials {
-  credentialsKey: string;
   accessKey?: AccessKey;
 }
 
@@ -25,28 +24,62 @@ export interface CredentialsSource {
 const MAX_VALUE_BYTES = 2048;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
+export interface SecretCredentialsOptions {
+  /** How long a good Secret is used before it is read again. */
+  ttlMs?: number;
+  /**
+   * Namespaces whose resources may use the controller's own credentials (`--default-credentials-namespaces`);
+   * undefined: every namespace.
+   */
+  defaultCredentialsNamespaces?: readonly string[];
+  clock?: Clock;
+}
+
+/** Cache entries not asked for this long are dropped (deleted Secrets, resources gone). */
+const UNUSED_MS = 10 * 60_000;
+
 /**
  * Reads a resource's credentials Secret, always from the resource's own namespace (the spec has
  * no namespace field, so another namespace can never be named). Values are checked for shape
  * and never echoed; a short TTL cache keeps thousands of resources sharing one Secret from
- * reading it on every pass.
+ * reading it on every pass. It also enforces who may use the controller's own credentials.
  */
 export class SecretCredentials implements CredentialsSource {
-  private readonly cache = new Map<string, { at: number; value: ResolvedCredentials | CredentialsError }>();
+  private readonly cache = new Map<string, { at: number; usedAt: number; value: ResolvedCredentials | CredentialsError }>();
   private readonly clock: Clock;
+  private readonly ttlMs: number;
+  private readonly defaultNamespaces: ReadonlySet<string> | undefined;
+  private lastSweep: number;
 
   constructor(
     private readonly api: CoreV1Api,
-    private readonly ttlMs = 30_000,
-    clock?: Clock,
+    options: SecretCredentialsOptions = {},
   ) {
-    this.clock = clock ?? realClock;
+    this.clock = options.clock ?? realClock;
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.defaultNamespaces = options.defaultCredentialsNamespaces ? new Set(options.defaultCredentialsNamespaces) : undefined;
+    this.lastSweep = this.clock.now();
+  }
+
+  /** Entries held (bounded by the Secrets in use). */
+  get size(): number {
+    return this.cache.size;
   }
 
   async resolve(namespace: string, secretName: string | undefined): Promise<ResolvedCredentials> {
-    if (!secretName) return { credentialsKey: 'default' };
+    if (!secretName) {
+      if (this.defaultNamespaces && !this.defaultNamespaces.has(namespace)) {
+        throw new CredentialsError(
+          `resources in namespace ${namespace} must name spec.credentialsSecretRef: the controller's own credentials serve only namespaces ${[...this.defaultNamespaces].join(', ')} (--default-credentials-namespaces)`,
+        );
+      }
+      return {};
+    }
+    const now = this.clock.now();
+    this.sweep(now);
     const key = `${namespace}/${secretName}`;
     const hit = this.cache.get(key);
+    if (hit) hit.usedAt = now;
     // A missing or broken Secret is looked at again sooner than a good one, so that fixing it shows quickly.
     const ttl = hit?.value instanceof CredentialsError ? Math.min(this.ttlMs, 2_000) : this.ttlMs;
     if (hit && this.clock.now() - hit.at < ttl) {
@@ -54,7 +87,8 @@ export class SecretCredentials implements CredentialsSource {
       return hit.value;
     }
     const value = await this.read(namespace, secretName);
-    this.cache.set(key, { at: this.clock.now(), value });
+    // Replaces what was there: a changed Secret never leaves its old keys behind.
+    this.cache.set(key, { at: this.clock.now(), usedAt: this.clock.now(), value });
     if (value instanceof CredentialsError) throw value;
     return value;
   }
@@ -98,10 +132,12 @@ export class SecretCredentials implements CredentialsSource {
       accessKeySecret: secret as string,
       ...(typeof token === 'string' ? { securityToken: token } : {}),
     };
-    const digest = createHash('sha256')
-      .update(`${namespace}/${name}\u0000${accessKey.accessKeyId}\u0000${accessKey.accessKeySecret}\u0000${accessKey.securityToken ?? ''}`)
-      .digest('hex')
-      .slice(0, 20);
-    return { credentialsKey: `secret:${digest}`, accessKey };
+    return { accessKey };
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    for (const [key, entry] of this.cache) if (now - entry.usedAt > UNUSED_MS) this.cache.delete(key);
   }
 }

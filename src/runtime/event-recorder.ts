@@ -1,20 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { EcsInstancePower } from '../api/types.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { boundMessage } from '../api/conditions.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
+import { describeKubeError, isNotFound } from '../kube/errors.ts';
 
 export interface EventRecorder {
-  emit(obj: EcsInstancePower, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  emit(obj: KubernetesObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 interface Series {
   name: string;
   namespace: string;
+  type: string;
+  reason: string;
+  involvedObject: CoreV1Event['involvedObject'];
+  /** The newest message: a repeat updates it on the existing Event. */
+  message: string;
   count: number;
   firstAt: number;
   lastWrittenAt: number;
@@ -38,9 +44,10 @@ export interface AggregatingRecorderOptions {
 }
 
 /**
- * client-go's EventCorrelator in small: identical events (object, type, reason, message) are
- * folded into one Event whose count grows, and retried failures do not flood the API server.
- * Events are best effort: a failed write is logged and dropped.
+ * client-go's EventCorrelator in small, aggregated per (object, type, reason) as API.md says: a
+ * repeat updates the count and the message of the existing Event instead of creating another, so
+ * a retried error (whose message carries a new RequestId every time) is one Event, not one per
+ * retry. Events are best effort: a failed write is logged at warn and dropped.
  */
 export class AggregatingEventRecorder implements EventRecorder {
   private readonly series = new Map<string, Series>();
@@ -57,7 +64,7 @@ export class AggregatingEventRecorder implements EventRecorder {
     private readonly options: AggregatingRecorderOptions,
   ) {
     this.clock = options.clock ?? realClock;
-    this.window = options.aggregateWindowMs ?? 10 * 60_000;
+    this.window = options.aggregateWindowMs ?? 30 * 60_000;
     this.minInterval = options.minWriteIntervalMs ?? 30_000;
     this.maxSeries = options.maxSeries ?? 4096;
     this.budget = new TokenBucket(options.qps ?? 10, options.burst ?? 100, this.clock);
@@ -74,50 +81,57 @@ export class AggregatingEventRecorder implements EventRecorder {
     return false;
   }
 
-  emit(obj: EcsInstancePower, type: 'Normal' | 'Warning', reason: string, rawMessage: string): void {
+  emit(obj: KubernetesObject, type: 'Normal' | 'Warning', reason: string, rawMessage: string): void {
     const message = boundMessage(rawMessage);
-    const uid = obj.metadata.uid ?? `${obj.metadata.namespace}/${obj.metadata.name}`;
-    const key = `${uid}\u0000${type}\u0000${reason}\u0000${message}`;
+    const metadata = obj.metadata ?? {};
+    const uid = metadata.uid ?? `${metadata.namespace}/${metadata.name}`;
+    const key = `${uid}\u0000${type}\u0000${reason}`;
     const now = this.clock.now();
     const s = this.series.get(key);
     if (s && now - s.firstAt < this.window) {
       s.count++;
+      s.message = message;
       if (!s.pending && now - s.lastWrittenAt >= this.minInterval && this.takeToken()) void this.update(s);
       return;
     }
     if (!this.takeToken()) return;
     this.evictIfFull();
     const fresh: Series = {
-      name: `${obj.metadata.name ?? 'unknown'}.${randomBytes(8).toString('hex')}`,
-      namespace: obj.metadata.namespace ?? 'default',
+      name: eventName(metadata.name),
+      namespace: metadata.namespace ?? 'default',
+      type,
+      reason,
+      involvedObject: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: metadata.name,
+        namespace: metadata.namespace,
+        uid: metadata.uid,
+        resourceVersion: metadata.resourceVersion,
+      },
       count: 1,
+      message,
       firstAt: now,
       lastWrittenAt: now,
       lastCount: 1,
       pending: true,
     };
     this.series.set(key, fresh);
-    void this.create(obj, fresh, type, reason, message);
+    void this.create(fresh);
   }
 
-  private async create(obj: EcsInstancePower, s: Series, type: string, reason: string, message: string): Promise<void> {
-    const at = new Date(s.firstAt);
+  private async create(s: Series): Promise<void> {
+    s.pending = true;
+    const first = new Date(s.firstAt);
     const body: CoreV1Event = {
       metadata: { name: s.name, namespace: s.namespace },
-      involvedObject: {
-        apiVersion: obj.apiVersion,
-        kind: obj.kind,
-        name: obj.metadata.name,
-        namespace: obj.metadata.namespace,
-        uid: obj.metadata.uid,
-        resourceVersion: obj.metadata.resourceVersion,
-      },
-      type,
-      reason,
-      message,
-      count: 1,
-      firstTimestamp: at,
-      lastTimestamp: at,
+      involvedObject: s.involvedObject,
+      type: s.type,
+      reason: s.reason,
+      message: s.message,
+      count: s.count,
+      firstTimestamp: first,
+      lastTimestamp: new Date(this.clock.now()),
       source: { component: this.options.component },
       reportingComponent: this.options.component,
       reportingInstance: process.env['POD_NAME'] ?? process.env['HOSTNAME'] ?? 'ecs-power',
@@ -125,7 +139,7 @@ export class AggregatingEventRecorder implements EventRecorder {
     try {
       await this.api.createNamespacedEvent({ namespace: s.namespace, body });
     } catch (err) {
-      this.log.debug('event not recorded', { reason, error: err instanceof Error ? err.message : String(err) });
+      this.log.warn('event not recorded', { reason: s.reason, object: `${s.namespace}/${s.involvedObject.name ?? ''}`, error: describeKubeError(err) });
     } finally {
       s.pending = false;
     }
@@ -137,13 +151,20 @@ export class AggregatingEventRecorder implements EventRecorder {
     const count = s.count;
     try {
       await this.api.patchNamespacedEvent(
-        { name: s.name, namespace: s.namespace, body: { count, lastTimestamp: new Date(now).toISOString() } },
+        { name: s.name, namespace: s.namespace, body: { count, message: s.message, lastTimestamp: new Date(now).toISOString() } },
         this.patchOptions,
       );
       s.lastWrittenAt = now;
       s.lastCount = count;
     } catch (err) {
-      this.log.debug('event not updated', { error: err instanceof Error ? err.message : String(err) });
+      if (isNotFound(err)) {
+        // The API server let the Event expire (1 h by default): the streak goes on in a new one.
+        s.name = eventName(s.involvedObject.name);
+        s.pending = false;
+        await this.create(s);
+        return;
+      }
+      this.log.warn('event not updated', { event: `${s.namespace}/${s.name}`, error: describeKubeError(err) });
     } finally {
       s.pending = false;
     }
@@ -154,4 +175,8 @@ export class AggregatingEventRecorder implements EventRecorder {
     const oldest = this.series.keys().next();
     if (!oldest.done) this.series.delete(oldest.value);
   }
+}
+
+function eventName(objectName: string | undefined): string {
+  return `${objectName ?? 'unknown'}.${randomBytes(8).toString('hex')}`;
 }

@@ -1,9 +1,10 @@
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import { V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
-import type { Clock } from '../util/clock.ts';
+import type { Cancel, Clock } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
-import { isConflict, isNotFound } from '../kube/errors.ts';
+import { describeKubeError, isConflict, isForbidden, isNotFound } from '../kube/errors.ts';
+import { NotLeaderError, type Fence } from './fence.ts';
 
 export interface LeaderElectionOptions {
   name: string;
@@ -15,87 +16,146 @@ export interface LeaderElectionOptions {
   clock?: Clock;
 }
 
+export interface LeaderCallbacks {
+  onStartedLeading(): void;
+  /** Leadership ended without stop(): the process must stop acting at once (main exits). */
+  onStoppedLeading(): void;
+}
+
 /**
- * client-go's leaderelection on a coordination.k8s.io/v1 Lease. A lease counts as expired when
- * its holder has not renewed it for a lease duration as timed by our own clock since we last
- * saw it change, so that clock skew between nodes does not matter. A leader that cannot renew
- * within the renew deadline stops leading (and the process exits, as controller-runtime's does).
+ * client-go's leaderelection on a coordination.k8s.io/v1 Lease, with fencing.
+ *
+ * A lease counts as expired when its holder has not renewed it for a lease duration as timed by
+ * our own clock since we last saw it change, so clock skew between nodes does not matter.
+ *
+ * Fencing: the leader's authority is time-bounded. It counts from the moment the last successful
+ * renew was *sent* (the API server stored it later, so a standby cannot see an older record) and
+ * ends `renewDeadline` later unless another renew succeeds. `isLeader()` checks that bound on
+ * every call, and a timer ends leadership when it passes, so a leader whose API calls hang (a
+ * half-open connection) stops acting before a standby, which waits a full lease duration, can
+ * take over. Every Lease call is bounded by the client's request timeout.
  */
-export class LeaderElector {
+export class LeaderElector implements Fence {
   private observed: { holder: string; renewTime: string; at: number } | undefined;
   private leading = false;
   private stopped = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastRenew = 0;
+  private started = false;
+  private retryTimer: Cancel | undefined;
+  private deadlineTimer: Cancel | undefined;
+  /** When the last successful acquire/renew was sent. */
+  private renewedFrom = 0;
+  /** When the last attempt (successful or not) finished; /healthz reads it. */
+  private lastAttemptAt = 0;
   private readonly clock: Clock;
 
   constructor(
     private readonly api: CoordinationV1Api,
-    private readonly o: LeaderElectionOptions,
+    private readonly options: LeaderElectionOptions,
     private readonly log: Logger,
-    private readonly onChange: (leading: boolean) => void,
+    private readonly callbacks: LeaderCallbacks,
   ) {
-    this.clock = o.clock ?? realClock;
+    this.clock = options.clock ?? realClock;
   }
 
+  /** True only while the lease is ours and its renew deadline has not passed. */
   isLeader(): boolean {
-    return this.leading;
+    return this.leading && this.clock.now() < this.renewedFrom + this.options.renewDeadlineMs;
+  }
+
+  /** Fence: rejects an ECS or status write from a process that may no longer lead. */
+  assertLeading(what: string): void {
+    if (!this.isLeader()) throw new NotLeaderError(what);
+  }
+
+  /** /healthz: the election loop has completed an attempt within the lease duration. */
+  isHealthy(): boolean {
+    if (!this.started || this.stopped) return true;
+    return this.clock.now() - this.lastAttemptAt <= this.options.leaseDurationMs;
   }
 
   start(): void {
-    void this.tick();
+    this.started = true;
+    this.lastAttemptAt = this.clock.now();
+    void this.attempt();
   }
 
-  /** Stops renewing; a leader releases the lease so that a successor need not wait for it to expire. */
+  /** Stops the loop; a leader releases the lease so that a successor need not wait for it to expire. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (!this.leading) return;
+    this.retryTimer?.();
+    this.deadlineTimer?.();
+    const wasLeading = this.isLeader();
     this.leading = false;
+    if (!wasLeading) return;
     try {
-      const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
-      if (lease.spec?.holderIdentity === this.o.identity) {
+      const lease = await this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
+      if (lease.spec?.holderIdentity === this.options.identity) {
         lease.spec.holderIdentity = '';
         if (lease.spec.acquireTime) lease.spec.acquireTime = new V1MicroTime(new Date(lease.spec.acquireTime).getTime());
         lease.spec.leaseDurationSeconds = 1;
         lease.spec.renewTime = new V1MicroTime(this.clock.now());
-        await this.api.replaceNamespacedLease({ name: this.o.name, namespace: this.o.namespace, body: lease });
+        await this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: lease });
       }
     } catch (err) {
-      this.log.info('could not release the leader lease', { error: err instanceof Error ? err.message : String(err) });
+      this.log.warn('could not release the leader lease', { error: describeKubeError(err) });
     }
   }
 
-  private async tick(): Promise<void> {
+  private async attempt(): Promise<void> {
     if (this.stopped) return;
+    const sentAt = this.clock.now();
     let ok = false;
     try {
-      ok = await this.tryAcquireOrRenew();
+      ok = await this.tryAcquireOrRenew(sentAt);
     } catch (err) {
-      this.log.debug('lease attempt failed', { error: err instanceof Error ? err.message : String(err) });
+      const level = isForbidden(err) || this.leading ? 'warn' : 'info';
+      this.log[level]('lease attempt failed', { lease: this.leaseName(), error: describeKubeError(err) });
     }
     if (this.stopped) return;
-    const now = this.clock.now();
+    this.lastAttemptAt = this.clock.now();
     if (ok) {
-      this.lastRenew = now;
+      this.renewedFrom = sentAt;
+      this.armDeadline();
       if (!this.leading) {
         this.leading = true;
-        this.log.info('became leader', { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity });
-        this.onChange(true);
+        this.log.info('became leader', { lease: this.leaseName(), identity: this.options.identity });
+        this.callbacks.onStartedLeading();
       }
-    } else if (this.leading && now - this.lastRenew > this.o.renewDeadlineMs) {
-      this.leading = false;
-      this.log.error('lost leadership', { lease: `${this.o.namespace}/${this.o.name}` });
-      this.onChange(false);
+    } else if (this.leading && !this.isLeader()) {
+      this.lose('the lease could not be renewed within the renew deadline');
       return;
     }
-    this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs);
+    this.retryTimer = this.clock.setTimer(() => void this.attempt(), this.options.retryPeriodMs);
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
-    const now = this.clock.now();
-    const { name, namespace, identity } = this.o;
-    const leaseSeconds = Math.max(1, Math.round(this.o.leaseDurationMs / 1000));
+  /** Ends leadership when the renew deadline passes, even while a Lease call still hangs. */
+  private armDeadline(): void {
+    this.deadlineTimer?.();
+    const at = this.renewedFrom + this.options.renewDeadlineMs;
+    this.deadlineTimer = this.clock.setTimer(() => {
+      if (this.leading && !this.stopped && this.clock.now() >= this.renewedFrom + this.options.renewDeadlineMs) {
+        this.lose('renew deadline passed without a successful renew');
+      }
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  private lose(why: string): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.stopped = true;
+    this.retryTimer?.();
+    this.deadlineTimer?.();
+    this.log.error('lost leadership', { lease: this.leaseName(), why });
+    this.callbacks.onStoppedLeading();
+  }
+
+  private leaseName(): string {
+    return `${this.options.namespace}/${this.options.name}`;
+  }
+
+  private async tryAcquireOrRenew(now: number): Promise<boolean> {
+    const { name, namespace, identity } = this.options;
+    const leaseSeconds = Math.max(1, Math.round(this.options.leaseDurationMs / 1000));
     let lease: V1Lease;
     try {
       lease = await this.api.readNamespacedLease({ name, namespace });
@@ -118,8 +178,8 @@ export class LeaderElector {
       this.observed = { holder, renewTime, at: now };
     }
     const durationMs = (spec.leaseDurationSeconds ?? leaseSeconds) * 1000;
-    const held = holder !== '' && holder !== identity && this.observed.at + durationMs > now;
-    if (held) return false;
+    const heldByOther = holder !== '' && holder !== identity && this.observed.at + durationMs > now;
+    if (heldByOther) return false;
 
     const t = new V1MicroTime(now);
     const takingOver = holder !== identity;

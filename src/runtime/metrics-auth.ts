@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { makeTimedClient } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import type { Protection } from './protected-server.ts';
@@ -43,9 +44,12 @@ export interface ReviewTtls {
 export const DEFAULT_REVIEW_TTLS: ReviewTtls = { authenticatedMs: 60_000, unauthenticatedMs: 60_000, allowedMs: 300_000, deniedMs: 30_000 };
 const MAX_CACHED = 1024;
 
+/** controller-runtime's TokenAccessReviewTimeout; a review that takes longer fails the request. */
+const REVIEW_TIMEOUT_MS = 10_000;
+
 export function kubeAccessReviews(kubeConfig: KubeConfig): AccessReviews {
-  const authn = kubeConfig.makeApiClient(AuthenticationV1Api);
-  const authz = kubeConfig.makeApiClient(AuthorizationV1Api);
+  const authn = makeTimedClient(kubeConfig, AuthenticationV1Api, REVIEW_TIMEOUT_MS);
+  const authz = makeTimedClient(kubeConfig, AuthorizationV1Api, REVIEW_TIMEOUT_MS);
   return {
     async authenticate(token) {
       const review = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });

@@ -2,6 +2,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export const CONTROLLER_NAME = 'ecsinstancepower';
 
+/** controller-runtime's reconcile results. */
+const RECONCILE_RESULTS = ['success', 'error', 'requeue', 'requeue_after'] as const;
+const STATUS_WRITE_RESULTS = ['ok', 'conflict', 'error'] as const;
+
+interface ResourceLabels {
+  desired_state: string;
+  ready: string;
+  reason: string;
+}
+
+const labelKey = (desiredState: string, ready: string, reason: string): string => `${desiredState}\0${ready}\0${reason}`;
+
 export interface ResourceSummary {
   desiredState: string;
   ready: string;
@@ -116,8 +128,12 @@ export class Metrics {
   });
 
   private resourceSource: () => Iterable<ResourceSummary> = () => [];
+  /** Label sets of ecspower_resources published even when no resource has them (see countResources). */
+  private readonly resourceLabelSets = new Map<string, ResourceLabels>(
+    ['Running', 'Stopped'].map((state) => [labelKey(state, 'True', state), { desired_state: state, ready: 'True', reason: state }]),
+  );
 
-  readonly resources = ((source: () => () => Iterable<ResourceSummary>) =>
+  readonly resources: Gauge<keyof ResourceLabels> = ((metrics: Metrics) =>
     new Gauge({
       name: 'ecspower_resources',
       help: 'EcsInstancePower resources by desired state, Ready status and Ready reason',
@@ -125,17 +141,63 @@ export class Metrics {
       registers: [this.registry],
       // Counted from the informer cache at scrape time, so it can never drift from the objects.
       collect() {
-        this.reset();
-        for (const r of source()()) this.inc({ desired_state: r.desiredState, ready: r.ready, reason: r.reason });
+        metrics.countResources(this);
       },
-    }))(() => this.resourceSource);
+    }))(this);
 
   /** Where ecspower_resources counts from. */
   countResourcesFrom(source: () => Iterable<ResourceSummary>): void {
     this.resourceSource = source;
   }
 
+  /**
+   * Publishes at zero every series of a controller and of its workqueue (controller-runtime names
+   * the queue after the controller) whose labels are known before any work, as controller-runtime
+   * does for its reconcile counters: rate(), absent() and dashboards then read 0, not "No data".
+   * Called at start-up on every replica, leader or not.
+   */
+  initialiseController(controller: string, workers: number): void {
+    this.maxConcurrentReconciles.set({ controller }, workers);
+    this.activeWorkers.set({ controller }, 0);
+    this.reconcileErrors.inc({ controller }, 0);
+    for (const result of RECONCILE_RESULTS) this.reconcileTotal.inc({ controller, result }, 0);
+    this.reconcileTime.zero({ controller });
+    const name = controller;
+    this.workqueueDepth.set({ name }, 0);
+    this.workqueueAdds.inc({ name }, 0);
+    this.workqueueRetries.inc({ name }, 0);
+    this.workqueueQueueDuration.zero({ name });
+    this.workqueueWorkDuration.zero({ name });
+  }
+
+  /**
+   * Publishes at zero the ECS series of a region (code OK for every action). Regions are known only
+   * once a resource names them, so this runs when the first client for the region is made.
+   */
+  initialiseEcsRegion(region: string, actions: readonly string[]): void {
+    for (const action of actions) {
+      this.ecsRequests.inc({ action, region, code: 'OK' }, 0);
+      this.ecsDuration.zero({ action, region });
+    }
+  }
+
+  /**
+   * The Ready label sets are always published, and a label set once seen stays at 0 when its last
+   * resource leaves it: graphs drop to 0 instead of ending, and panels read 0 with no resources.
+   */
+  private countResources(gauge: Gauge<keyof ResourceLabels>): void {
+    gauge.reset();
+    for (const labels of this.resourceLabelSets.values()) gauge.set(labels, 0);
+    for (const r of this.resourceSource()) {
+      const key = labelKey(r.desiredState, r.ready, r.reason);
+      let labels = this.resourceLabelSets.get(key);
+      if (!labels) this.resourceLabelSets.set(key, (labels = { desired_state: r.desiredState, ready: r.ready, reason: r.reason }));
+      gauge.inc(labels);
+    }
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    for (const result of STATUS_WRITE_RESULTS) this.statusWrites.inc({ result }, 0);
   }
 }

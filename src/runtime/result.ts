@@ -7,3 +7,14 @@ export type ReconcileResult =
 
 export const done: ReconcileResult = { kind: 'done' };
 export const requeueAfter = (ms: number): ReconcileResult => ({ kind: 'requeueAfter', ms });
+
+/**
+ * What a reconcile may ask of the worker running it: `park` a wait on a batched cloud call, so
+ * that the worker serves other keys meanwhile (the key itself stays in processing).
+ */
+export interface ReconcileContext {
+  park<T>(work: Promise<T>): Promise<T>;
+}
+
+/** For callers outside a controller (tests): nothing to give back. */
+export const unparked: ReconcileContext = { park: (work) => work };

@@ -3,6 +3,7 @@ import { GROUP, PLURAL, VERSION } from '../api/types.ts';
 import type { EcsInstancePower, EcsInstancePowerStatus } from '../api/types.ts';
 import type { TokenBucket } from '../util/token-bucket.ts';
 import { isConflict } from '../kube/errors.ts';
+import type { Fence } from './fence.ts';
 
 export interface StatusWriter {
   /** Writes status; rejects with a 409 ApiException if the object changed since it was read. */
@@ -34,15 +35,20 @@ export class PatchStatusWriter implements StatusWriter {
   }
 }
 
-/** Paces writes by `--kube-api-qps` / `--kube-api-burst` and reports each result. */
-export function limitedStatusWriter(
+/**
+ * Paces writes by `--kube-api-qps` / `--kube-api-burst`, lets them out only while this process
+ * leads, and reports each result.
+ */
+export function pacedStatusWriter(
   inner: StatusWriter,
   bucket: TokenBucket,
+  fence: Fence,
   onResult: (result: 'ok' | 'conflict' | 'error') => void,
 ): StatusWriter {
   return {
     write: async (obj, status) => {
       await bucket.take();
+      fence.assertLeading('status write');
       try {
         await inner.write(obj, status);
         onResult('ok');

@@ -9,6 +9,40 @@ export interface QueueMetricsSink {
   workedFor(seconds: number): void;
 }
 
+/** What watches need of a queue: add a key, or drop one whose object is gone. */
+export interface KeyQueue {
+  add(key: string): void;
+  remove(key: string): void;
+}
+
+/**
+ * A queue that takes keys only once its controller runs (leader election won), as
+ * controller-runtime registers its event handlers at controller start: a standby keeps its cache
+ * warm but queues nothing. start() replays every key of the cache, as the informer's initial
+ * adds would.
+ */
+export class GatedQueue implements KeyQueue {
+  private open = false;
+
+  constructor(
+    private readonly queue: KeyQueue,
+    private readonly keys: () => Iterable<string>,
+  ) {}
+
+  start(): void {
+    this.open = true;
+    for (const key of this.keys()) this.queue.add(key);
+  }
+
+  add(key: string): void {
+    if (this.open) this.queue.add(key);
+  }
+
+  remove(key: string): void {
+    if (this.open) this.queue.remove(key);
+  }
+}
+
 export interface BackoffOptions {
   baseMs: number;
   maxMs: number;

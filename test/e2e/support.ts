@@ -24,24 +24,27 @@ export interface PolicyRule {
 
 /**
  * What a user on Kubernetes 1.20 does: a kustomization (in a temp dir) that takes deploy/ plus the
- * kubernetes-1.20 component. `render()` is `kubectl kustomize` (needs no cluster), `apply()` is
- * `kubectl apply -k` and waits for the CRD.
+ * kubernetes-1.20 component (and optionally moves it to another namespace and adds components).
+ * `render()` is `kubectl kustomize` (needs no cluster), `apply()` is `kubectl apply -k` and waits
+ * for the CRD.
  */
 export class DeployOverlay {
   private constructor(readonly dir: string) {}
 
-  static async create(): Promise<DeployOverlay> {
+  static async create(opts: { namespace?: string; components?: string[] } = {}): Promise<DeployOverlay> {
     const dir = await mkdtemp(join(tmpdir(), 'ecs-power-e2e-install-'));
+    const components = ['kubernetes-1.20', ...(opts.components ?? [])];
     // kustomize refuses absolute paths to other kustomizations: relative ones.
     await writeFile(
       join(dir, 'kustomization.yaml'),
       [
         'apiVersion: kustomize.config.k8s.io/v1beta1',
         'kind: Kustomization',
+        ...(opts.namespace ? [`namespace: ${opts.namespace}`] : []),
         'resources:',
         `  - ${relative(dir, join(REPO_ROOT, 'deploy'))}`,
         'components:',
-        `  - ${relative(dir, join(REPO_ROOT, 'deploy/components/kubernetes-1.20'))}`,
+        ...components.map((c) => `  - ${relative(dir, join(REPO_ROOT, 'deploy/components', c))}`),
         '',
       ].join('\n'),
     );

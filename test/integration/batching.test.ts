@@ -115,8 +115,35 @@ describe(`batching with ${N} resources`, function () {
         assert.equal(cond(sample, 'Ready')?.reason, 'Stopped');
         assert.ok(sample.status?.lastRequestId, 'per-instance answer maps the batch RequestId');
         const text = await op.metricsText();
-        assert.equal(metricValue(text, 'ecspower_status_writes_total', { result: 'error' }) ?? 0, 0);
+        assert.equal(metricValue(text, 'ecspower_status_writes_total', { result: 'error' }) ?? 0, 0, op.logs.filter((l) => l.includes('status write failed')).slice(0, 5).join('\n'));
       });
     });
   }
+
+  describe('dry runs', () => {
+    const ns = 'it-batching-dry-runs';
+    let emu: EcsEmulator;
+    let op: RunningOperator;
+    after(async () => {
+      await op?.stop();
+      await emu?.close();
+      await cluster.kubectl(['delete', 'namespace', ns, '--wait=false']);
+    });
+
+    // Regression: dry runs were batched, and ECS answers a batched dry run as a whole with one
+    // instance's error, so every valid dry run of the batch showed OperationNotSupported.
+    it('11 valid dry runs and one invalid, created together: each gets its own verdict', async () => {
+      emu = await startEcsEmulator({ stopMs: 1_000 });
+      for (let i = 0; i < 12; i++) emu.addInstance({ instanceId: `i-dry${i}`, regionId: 'cn-hangzhou', ...(i === 11 ? { networkType: 'classic' as const } : {}) });
+      await cluster.kubectl(['create', 'namespace', ns]);
+      await createMany(cluster, ns, 12, (i) => ({ instanceId: `i-dry${i}`, desiredState: 'Stopped', stoppedMode: 'StopCharging', dryRun: true }));
+      op = await startOperator(cluster, emu, { namespace: ns, batchWindowMs: 300 });
+      const res = new Resources(cluster.kubeConfig(), ns);
+      for (let i = 0; i < 11; i++) await res.waitForReady(`r${i}`, 'DryRunSucceeded', 20_000);
+      const invalid = await res.waitForReason('r11', 'Stalled', 'True', 'OperationNotSupported', 20_000);
+      assert.match(cond(invalid, 'Ready')?.message ?? '', /^InvalidInstanceId\.NotSupport: /);
+      for (let i = 0; i < 12; i++) assert.equal(emu.instance(`i-dry${i}`)?.status, 'Running', 'a dry run changed an instance');
+      assert.equal(emu.calls.filter((c) => c.action === 'StopInstances').length, 0, 'a dry run was batched');
+    });
+  });
 });

@@ -5,65 +5,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { once } from 'node:events';
-import Ecs, * as $Ecs from '@alicloud/ecs20140526';
-import { $OpenApiUtil, ClientError, ServerError, ThrottlingError } from '@alicloud/openapi-core';
+import * as $Ecs from '@alicloud/ecs20140526';
+import { ClientError, ServerError, ThrottlingError } from '@alicloud/openapi-core';
 import { acsDate, signRequest, startEcsEmulator } from '../support/ecs-emulator/index.ts';
 import type { EcsEmulator, EmulatorOptions, Fault } from '../support/ecs-emulator/index.ts';
+import { expectEcsError, makeClient, rejection } from '../support/ecs-emulator/test-client.ts';
+import type { EcsClient } from '../support/ecs-emulator/test-client.ts';
 
 process.env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = 'true';
 
 const REGION = 'cn-hangzhou';
-// The package is CommonJS with `exports.default = Client`. Under native ESM (node dist/, `node --import tsx`)
-// the default import is `module.exports`, so the class is `Ecs.default`; when tsx compiles a file to CommonJS
-// (mocha loads specs with require) the default import is already the class. Accept both.
-const EcsClientClass: typeof Ecs.default = (Ecs as unknown as { default?: typeof Ecs.default }).default ?? (Ecs as unknown as typeof Ecs.default);
-type EcsClient = InstanceType<typeof Ecs.default>;
-
-interface ClientOpts {
-  accessKeyId?: string;
-  accessKeySecret?: string;
-  securityToken?: string;
-  readTimeout?: number;
-  connectTimeout?: number;
-}
-
-function makeClient(emu: EcsEmulator, o: ClientOpts = {}): EcsClient {
-  const config = new $OpenApiUtil.Config({
-    accessKeyId: o.accessKeyId ?? 'test-ak',
-    accessKeySecret: o.accessKeySecret ?? 'test-secret',
-    endpoint: emu.endpoint,
-    protocol: 'HTTP',
-    regionId: REGION,
-    readTimeout: o.readTimeout ?? 2000,
-    connectTimeout: o.connectTimeout ?? 2000,
-  });
-  if (o.securityToken !== undefined) config.securityToken = o.securityToken;
-  return new EcsClientClass(config);
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof Error, `expected an Error, got ${String(e)}`);
-    return e as Error & Record<string, unknown>;
-  }
-  assert.fail('expected the call to fail');
-}
-
-async function expectEcsError(p: Promise<unknown>, code: string, statusCode: number): Promise<Error & Record<string, unknown>> {
-  const e = await rejection(p);
-  assert.equal(e.code, code, e.message);
-  assert.equal(e.statusCode, statusCode);
-  const data = e.data as Record<string, unknown>;
-  assert.equal(data.Code, code);
-  assert.equal(typeof data.RequestId, 'string');
-  assert.equal(typeof data.HostId, 'string');
-  assert.equal(typeof data.Message, 'string');
-  assert.equal(typeof data.Recommend, 'string');
-  assert.equal(e.requestId, data.RequestId);
-  return e;
-}
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -104,7 +55,8 @@ describe('ECS emulator (real SDK)', function () {
 
   async function start(opts: EmulatorOptions = {}): Promise<void> {
     await emu?.close();
-    emu = await startEcsEmulator({ now: () => t, stopMs: 2000, forceStopMs: 300, startMs: 1000, ...opts });
+    // No acceptance lag here: these tests look at the state machine itself (ecs-emulator-lag.test.ts has the lag).
+    emu = await startEcsEmulator({ now: () => t, stopMs: 2000, forceStopMs: 300, startMs: 1000, acceptLagMs: 0, ...opts });
     ecs = makeClient(emu);
   }
 
@@ -314,8 +266,8 @@ describe('ECS emulator (real SDK)', function () {
       await expectEcsError(ecs.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: 'i-a' })), 'InvalidParameter', 400);
     });
 
-    it('DescribeInstances pages with MaxResults/NextToken', async () => {
-      for (let i = 0; i < 5; i++) emu.addInstance({ instanceId: `i-p${i}`, regionId: REGION });
+    it('DescribeInstances pages with MaxResults/NextToken (MaxResults below 10 means 10)', async () => {
+      for (let i = 0; i < 25; i++) emu.addInstance({ instanceId: `i-p${i}`, regionId: REGION });
       const seen: string[] = [];
       let token: string | undefined;
       let pages = 0;
@@ -326,7 +278,7 @@ describe('ECS emulator (real SDK)', function () {
         pages++;
       } while (token);
       assert.equal(pages, 3);
-      assert.deepEqual(seen, ['i-p0', 'i-p1', 'i-p2', 'i-p3', 'i-p4']);
+      assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => `i-p${i}`));
     });
 
     it('DescribeInstanceStatus pages (PageSize 1..50, default 10) and filters by InstanceId.N', async () => {
@@ -587,7 +539,7 @@ describe('ECS emulator (real SDK)', function () {
     });
 
     it('CLI starts an emulator the SDK can use and prints its endpoint', async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/ecs-emulator/cli.ts', '--instances', '3', '--region', 'cn-shanghai', '--stop-ms', '100', '--quota', 'StopInstance=5'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/ecs-emulator/cli.ts', '--instances', '3', '--region', 'cn-shanghai', '--stop-ms', '100', '--accept-lag-ms', '0', '--quota', 'StopInstance=5'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       try {

@@ -14,98 +14,14 @@
 
 import assert from 'node:assert/strict';
 import { eventually } from '../support/eventually.ts';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { request as httpsRequest } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ADMIN_USER, startTestCluster, type TestCluster } from '../support/cluster.ts';
 import { startEcsEmulator, type EcsEmulator, type RecordedCall } from '../support/ecs-emulator/index.ts';
 import { Resources, cond, sleep, startOperator, type RunningOperator } from '../support/operator-harness.ts';
+import { TcpProxy, viaPort } from '../support/tcp-proxy.ts';
 import { GROUP, PLURAL, VERSION } from '../../src/api/types.ts';
 
 const NS = 'it-watch-gone';
-
-/** A TCP proxy that can refuse new connections and cut every open one. */
-class CuttableProxy {
-  private readonly sockets = new Set<Socket>();
-  private cut = false;
-  /** Connections refused while cut off. */
-  refused = 0;
-  private readonly server: Server;
-
-  constructor(private readonly targetPort: number) {
-    this.server = createServer((client) => this.accept(client));
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-  }
-
-  private track(s: Socket): void {
-    this.sockets.add(s);
-    s.once('close', () => this.sockets.delete(s));
-  }
-
-  private accept(client: Socket): void {
-    if (this.cut) {
-      this.refused++;
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = connect(this.targetPort, '127.0.0.1');
-    this.track(client);
-    this.track(upstream);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-
-  /** Refuses new connections and resets every proxied one. */
-  sever(): void {
-    this.cut = true;
-    for (const s of this.sockets) s.resetAndDestroy();
-  }
-
-  restore(): void {
-    this.cut = false;
-  }
-
-  get open(): number {
-    return this.sockets.size;
-  }
-
-  async close(): Promise<void> {
-    this.cut = true;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** A copy of `kc` whose current cluster's server is https://127.0.0.1:`port`. */
-function viaPort(kc: KubeConfig, port: number): KubeConfig {
-  const current = kc.getCurrentCluster();
-  assert.ok(current, 'admin kubeconfig has no current cluster');
-  const out = new KubeConfig();
-  out.loadFromOptions({
-    clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, server: `https://127.0.0.1:${port}` } : c)),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-  });
-  return out;
-}
 
 /** Write calls the emulator saw for one instance. */
 function writes(calls: readonly RecordedCall[], id: string): RecordedCall[] {
@@ -172,7 +88,7 @@ interface ListWatchInternals {
 }
 
 function spyOnListWatch(op: RunningOperator): { records: SpyRecord[]; informer: ListWatchInternals } {
-  const informer = (op.operator.cache as unknown as { informer?: ListWatchInternals }).informer;
+  const informer = (op.operator.powers as unknown as { informer?: ListWatchInternals }).informer;
   assert.ok(informer && typeof informer.watch?.watch === 'function' && typeof informer.listFn === 'function', 'ResourceCache has no ListWatch to observe');
   const records: SpyRecord[] = [];
   const watcher = informer.watch;
@@ -208,7 +124,7 @@ function spyOnListWatch(op: RunningOperator): { records: SpyRecord[]; informer: 
 describe('watch resumption after etcd compaction', function () {
   let cluster: TestCluster;
   let emu: EcsEmulator;
-  let proxy: CuttableProxy;
+  let proxy: TcpProxy;
   let op: RunningOperator;
   let res: Resources;
   let unhandled = 0;
@@ -222,7 +138,7 @@ describe('watch resumption after etcd compaction', function () {
     cluster = await startTestCluster();
     await cluster.kubectl(['create', 'namespace', NS]);
     emu = await startEcsEmulator({ stopMs: 200, forceStopMs: 100, startMs: 200 });
-    proxy = new CuttableProxy(Number(new URL(cluster.server).port));
+    proxy = new TcpProxy(Number(new URL(cluster.server).port));
     await proxy.listen();
     op = await startOperator(cluster, emu, { namespace: NS, kubeConfig: viaPort(cluster.kubeConfig(), proxy.port) });
     res = new Resources(cluster.kubeConfig(), NS);
@@ -332,10 +248,10 @@ describe('watch resumption after etcd compaction', function () {
       assert.equal(rewatch?.rv, relist.rv, `no watch from the relist's resourceVersion: ${JSON.stringify(after)}`);
 
       // Nothing missed: the cache has the creation, the spec change, and not the deleted one.
-      assert.equal(op.operator.cache.get(`${NS}/gone`), undefined, 'the deletion was missed');
-      assert.equal(op.operator.cache.get(`${NS}/keep`)?.metadata.generation, 2, 'the spec change was missed');
-      assert.ok(op.operator.cache.get(`${NS}/fresh`), 'the creation was missed');
-      assert.deepEqual(op.operator.cache.list().map((o) => o.metadata.name).sort(), ['fresh', 'keep']);
+      assert.equal(op.operator.powers.get(`${NS}/gone`), undefined, 'the deletion was missed');
+      assert.equal(op.operator.powers.get(`${NS}/keep`)?.metadata.generation, 2, 'the spec change was missed');
+      assert.ok(op.operator.powers.get(`${NS}/fresh`), 'the creation was missed');
+      assert.deepEqual(op.operator.powers.list().map((o) => o.metadata.name).sort(), ['fresh', 'keep']);
 
       // ... and ECS saw exactly the calls those changes call for.
       const since = emu.calls.slice(callsAtCut);

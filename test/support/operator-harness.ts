@@ -30,7 +30,7 @@ export async function startOperator(
   useDefaultTestCredentials();
   const { kubeConfig, ...rest } = overrides;
   const config: Config = {
-    ...defaults({}),
+    ...defaults(),
     kubeconfig: cluster.kubeconfigPath,
     ecsEndpoint: emulator.url,
     metricsBindAddress: '127.0.0.1:0',

@@ -5,13 +5,15 @@ import { BatchingGateway } from '../../src/ecs/batching-gateway.ts';
 import { Batcher } from '../../src/ecs/batcher.ts';
 import { EcsCallError } from '../../src/ecs/errors.ts';
 import type { EcsApi, EcsTarget, StopOptions } from '../../src/ecs/gateway.ts';
+import { accountKey } from '../../src/ecs/target.ts';
 import { FakeEcsApi, ecsError } from '../support/fake-ecs.ts';
 import { flushMicrotasks } from '../support/fake-clock.ts';
 
 const WINDOW_MS = 3;
-const HZ: EcsTarget = { regionId: 'cn-hangzhou', credentialsKey: 'default' };
-const SH: EcsTarget = { regionId: 'cn-shanghai', credentialsKey: 'default' };
-const HZ_TEAM_B: EcsTarget = { regionId: 'cn-hangzhou', credentialsKey: 'sha256:team-b', accessKey: { accessKeyId: 'ak', accessKeySecret: 'sk' } };
+const HZ: EcsTarget = { regionId: 'cn-hangzhou' };
+const SH: EcsTarget = { regionId: 'cn-shanghai' };
+const HZ_TEAM_B: EcsTarget = { regionId: 'cn-hangzhou', accessKey: { accessKeyId: 'ak', accessKeySecret: 'sk' } };
+const label = (t: EcsTarget): string => accountKey(t);
 
 const STOP: StopOptions = { forceStop: false, confirmStop: false, hibernate: false, dryRun: false };
 
@@ -21,9 +23,9 @@ const ids = (n: number, prefix = 'i-a') => Array.from({ length: n }, (_, k) => `
 function setup(options: { maxBatchSize?: number; batchWindowMs?: number } = {}) {
   const apis = new Map<string, FakeEcsApi>();
   const api = (t: EcsTarget): FakeEcsApi => {
-    const key = `${t.regionId}|${t.credentialsKey}`;
+    const key = label(t);
     let a = apis.get(key);
-    if (!a) apis.set(key, (a = new FakeEcsApi(t.regionId, `req-${t.regionId}-${t.credentialsKey}`)));
+    if (!a) apis.set(key, (a = new FakeEcsApi(t.regionId, `req-${key}`)));
     return a;
   };
   const gw = new BatchingGateway((t): EcsApi => api(t), { maxBatchSize: options.maxBatchSize ?? 100, batchWindowMs: options.batchWindowMs ?? WINDOW_MS });
@@ -72,12 +74,12 @@ describe('BatchingGateway', function () {
 
     it('regions and credentials never share a call', async () => {
       const { gw, api } = setup();
-      for (const t of [HZ, SH, HZ_TEAM_B]) for (const id of ids(3, `i-${t.regionId.slice(3, 5)}${t.credentialsKey.length}`)) api(t).addInstance(id);
-      const asks = [HZ, SH, HZ_TEAM_B].flatMap((t) => ids(3, `i-${t.regionId.slice(3, 5)}${t.credentialsKey.length}`).map((id) => ({ t, id })));
+      for (const t of [HZ, SH, HZ_TEAM_B]) for (const id of ids(3, `i-${t.regionId.slice(3, 5)}${label(t).length}`)) api(t).addInstance(id);
+      const asks = [HZ, SH, HZ_TEAM_B].flatMap((t) => ids(3, `i-${t.regionId.slice(3, 5)}${label(t).length}`).map((id) => ({ t, id })));
       const out = await Promise.all(asks.map(({ t, id }) => gw.observe(t, id)));
       for (const t of [HZ, SH, HZ_TEAM_B]) {
         const calls = api(t).calls;
-        assert.equal(calls.length, 1, `${t.regionId}/${t.credentialsKey}`);
+        assert.equal(calls.length, 1, label(t));
         assert.deepEqual(calls[0]!.ids, asks.filter((a) => a.t === t).map((a) => a.id));
       }
       assert.ok(out.every((o) => o.found));
@@ -140,14 +142,13 @@ describe('BatchingGateway', function () {
       assert.deepEqual(api(HZ).calls.map((c) => [c.action, c.ids]), [['StartInstances', ids(3)]]);
     });
 
-    it('stops with different stoppedMode, forceStop or dryRun are never in one call', async () => {
+    it('stops with different stoppedMode or forceStop are never in one call', async () => {
       const { gw, api } = setup();
       const groups: Array<{ prefix: string; o: StopOptions }> = [
         { prefix: 'i-plain', o: STOP },
         { prefix: 'i-stopcharging', o: { ...STOP, stoppedMode: 'StopCharging' } },
         { prefix: 'i-keepcharging', o: { ...STOP, stoppedMode: 'KeepCharging' } },
         { prefix: 'i-force', o: { ...STOP, forceStop: true } },
-        { prefix: 'i-dryrun', o: { ...STOP, dryRun: true } },
       ];
       const asks = groups.flatMap((g) => ids(2, g.prefix).map((id) => ({ id, o: g.o })));
       for (const a of asks) api(HZ).addInstance(a.id, 'Running');
@@ -163,12 +164,18 @@ describe('BatchingGateway', function () {
       }
     });
 
-    it('a dry-run batch answers every instance with DryRunOperation and changes nothing', async () => {
+    it('dry runs are single calls, so each instance gets its own verdict (ECS answers a batched dry run as a whole)', async () => {
       const { gw, api } = setup();
-      for (const id of ids(2)) api(HZ).addInstance(id, 'Running');
-      const errs = await Promise.all(ids(2).map((id) => rejection(gw.stop(HZ, id, { ...STOP, dryRun: true }))));
-      for (const e of errs) assert.equal(e.classification.errorClass, 'dryRunPassed');
-      for (const id of ids(2)) assert.equal(api(HZ).status(id), 'Running');
+      for (const id of ids(3)) api(HZ).addInstance(id, 'Running');
+      api(HZ).addInstance('i-stopped', 'Stopped');
+      const [a, b, c, stopped] = await Promise.all([...ids(3), 'i-stopped'].map((id) => rejection(gw.stop(HZ, id, { ...STOP, dryRun: true }))));
+      for (const e of [a, b, c]) assert.equal(e!.classification.errorClass, 'dryRunPassed');
+      assert.equal(stopped!.code, 'IncorrectInstanceStatus');
+      assert.deepEqual(api(HZ).calls.map((call) => call.action), ['StopInstance', 'StopInstance', 'StopInstance', 'StopInstance']);
+      for (const id of ids(3)) assert.equal(api(HZ).status(id), 'Running');
+      const starts = await Promise.all(ids(2).map((id) => rejection(gw.start(HZ, id, { dryRun: true }))));
+      for (const e of starts) assert.equal(e.code, 'IncorrectInstanceStatus');
+      assert.equal(api(HZ).calls.filter((call) => call.action === 'StartInstance').length, 2);
     });
 
     it('stops and starts of one region do not share a call', async () => {
@@ -185,7 +192,7 @@ describe('BatchingGateway', function () {
       const { gw, api } = setup();
       for (const t of [HZ, SH, HZ_TEAM_B]) api(t).addInstance('i-x1', 'Running').addInstance('i-x2', 'Running');
       await Promise.all([HZ, SH, HZ_TEAM_B].flatMap((t) => ['i-x1', 'i-x2'].map((id) => gw.stop(t, id, STOP))));
-      for (const t of [HZ, SH, HZ_TEAM_B]) assert.deepEqual(api(t).calls.map((c) => [c.action, c.ids]), [['StopInstances', ['i-x1', 'i-x2']]], t.credentialsKey);
+      for (const t of [HZ, SH, HZ_TEAM_B]) assert.deepEqual(api(t).calls.map((c) => [c.action, c.ids]), [['StopInstances', ['i-x1', 'i-x2']]], label(t));
     });
 
     for (const flag of ['confirmStop', 'hibernate'] as const) {
@@ -244,8 +251,9 @@ describe('BatchingGateway', function () {
       const call = f.calls[0]!;
       assert.equal(f.calls.length, 1);
       assert.equal(call.action, 'StopInstances');
-      assert.deepEqual(ok, { status: 'fulfilled', value: { requestId: call.requestId } });
-      assert.deepEqual(ok2, { status: 'fulfilled', value: { requestId: call.requestId } });
+      // The batch's RequestId, and the state ECS reported for the instance right after the call.
+      assert.deepEqual(ok, { status: 'fulfilled', value: { requestId: call.requestId, currentStatus: f.status('i-ok') } });
+      assert.deepEqual(ok2, { status: 'fulfilled', value: { requestId: call.requestId, currentStatus: f.status('i-ok2') } });
 
       assert.equal(stopped!.status, 'rejected');
       const e1 = (stopped as PromiseRejectedResult).reason as EcsCallError;

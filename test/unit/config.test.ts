@@ -11,7 +11,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function flagError(argv: string[], env: NodeJS.ProcessEnv = {}): FlagError {
   try {
-    parseFlags(argv, env);
+    parseFlags(argv, { env });
   } catch (err) {
     assert.ok(err instanceof FlagError, `expected a FlagError, got ${String(err)}`);
     return err;
@@ -21,7 +21,7 @@ function flagError(argv: string[], env: NodeJS.ProcessEnv = {}): FlagError {
 
 describe('parseFlags()', () => {
   describe('defaults (API.md "Command line")', () => {
-    const c = parseFlags([], {});
+    const c = parseFlags([], { env: {} });
     const table: Array<[keyof Config, unknown]> = [
       ['kubeconfig', undefined],
       ['namespace', undefined],
@@ -30,7 +30,9 @@ describe('parseFlags()', () => {
       ['healthProbeBindAddress', ':8081'],
       ['leaderElect', false],
       ['leaderElectionId', 'ecs-power-controller'],
-      ['leaderElectionNamespace', undefined],
+      ['leaderElectionNamespace', 'ecs-power-system'],
+      ['kubeApiTimeoutMs', 30_000],
+      ['defaultCredentialsNamespaces', undefined],
       ['maxConcurrentReconciles', 10],
       ['ecsEndpoint', undefined],
       ['pollIntervalMs', 5000],
@@ -41,9 +43,9 @@ describe('parseFlags()', () => {
     for (const [key, want] of table) {
       it(`${key} = ${JSON.stringify(want)}`, () => assert.equal(c[key], want));
     }
-    it('kubeconfig defaults to $KUBECONFIG', () => {
-      assert.equal(parseFlags([], { KUBECONFIG: '/home/me/.kube/config' }).kubeconfig, '/home/me/.kube/config');
-      assert.equal(parseFlags(['--kubeconfig', '/other'], { KUBECONFIG: '/home/me/.kube/config' }).kubeconfig, '/other');
+    it('$KUBECONFIG is left to the kubeconfig loader (it may list several files)', () => {
+      assert.equal(parseFlags([], { env: { KUBECONFIG: '/a/config:/b/config' } }).kubeconfig, undefined);
+      assert.equal(parseFlags(['--kubeconfig', '/other'], { env: { KUBECONFIG: '/a/config' } }).kubeconfig, '/other');
     });
   });
 
@@ -68,6 +70,10 @@ describe('parseFlags()', () => {
       { flag: 'resync-period', value: '1.5h', key: 'resyncPeriodMs', want: 5_400_000 },
       { flag: 'log-level', value: 'debug', key: 'logLevel', want: 'debug' },
       { flag: 'log-level', value: 'error', key: 'logLevel', want: 'error' },
+      { flag: 'log-level', value: 'warn', key: 'logLevel', want: 'warn' },
+      { flag: 'kube-api-timeout', value: '45s', key: 'kubeApiTimeoutMs', want: 45_000 },
+      { flag: 'default-credentials-namespaces', value: 'ops', key: 'defaultCredentialsNamespaces', want: ['ops'] },
+      { flag: 'default-credentials-namespaces', value: 'ops,platform', key: 'defaultCredentialsNamespaces', want: ['ops', 'platform'] },
       { flag: 'log-format', value: 'text', key: 'logFormat', want: 'text' },
       { flag: 'max-batch-size', value: '1', key: 'maxBatchSize', want: 1 },
       { flag: 'batch-window', value: '0', key: 'batchWindowMs', want: 0 },
@@ -79,9 +85,9 @@ describe('parseFlags()', () => {
     ];
     for (const r of table) {
       it(`--${r.flag} ${r.value}`, () => {
-        assert.deepEqual(parseFlags([`--${r.flag}=${r.value}`], {})[r.key], r.want, '--flag=value');
+        assert.deepEqual(parseFlags([`--${r.flag}=${r.value}`], { env: {} })[r.key], r.want, '--flag=value');
         // A boolean takes no separate value (`--leader-elect true` is a bare flag and a stray argument), as in pflag.
-        if (typeof r.want !== 'boolean') assert.deepEqual(parseFlags([`--${r.flag}`, r.value], {})[r.key], r.want, '--flag value');
+        if (typeof r.want !== 'boolean') assert.deepEqual(parseFlags([`--${r.flag}`, r.value], { env: {} })[r.key], r.want, '--flag value');
       });
     }
   });
@@ -95,21 +101,24 @@ describe('parseFlags()', () => {
       { argv: ['--leader-elect=false', '--leader-elect'], want: true },
     ];
     for (const r of table) {
-      it(`${r.argv.join(' ')} -> ${r.want}`, () => assert.equal(parseFlags(r.argv, {}).leaderElect, r.want));
+      it(`${r.argv.join(' ')} -> ${r.want}`, () => assert.equal(parseFlags(r.argv, { env: {} }).leaderElect, r.want));
     }
     it('a bare boolean does not swallow the next flag', () => {
-      const c = parseFlags(['--leader-elect', '--namespace', 'ns1'], {});
+      const c = parseFlags(['--leader-elect', '--namespace', 'ns1'], { env: {} });
       assert.equal(c.leaderElect, true);
       assert.equal(c.namespace, 'ns1');
     });
-    it('with leader election on, the Lease namespace defaults to $POD_NAMESPACE', () => {
-      assert.equal(parseFlags(['--leader-elect'], { POD_NAMESPACE: 'ecs-power-system' }).leaderElectionNamespace, 'ecs-power-system');
-      assert.equal(parseFlags(['--leader-elect', '--leader-election-namespace=ops'], { POD_NAMESPACE: 'x' }).leaderElectionNamespace, 'ops');
+    it('the Lease namespace: the flag, else $POD_NAMESPACE, else the pod\'s namespace file, else ecs-power-system', () => {
+      const podNamespace = (): string => 'from-file';
+      assert.equal(parseFlags(['--leader-elect', '--leader-election-namespace=ops'], { env: { POD_NAMESPACE: 'x' }, podNamespace }).leaderElectionNamespace, 'ops');
+      assert.equal(parseFlags(['--leader-elect'], { env: { POD_NAMESPACE: 'team-ops' }, podNamespace }).leaderElectionNamespace, 'team-ops');
+      assert.equal(parseFlags(['--leader-elect'], { env: {}, podNamespace }).leaderElectionNamespace, 'from-file');
+      assert.equal(parseFlags(['--leader-elect'], { env: {}, podNamespace: () => undefined }).leaderElectionNamespace, 'ecs-power-system');
     });
   });
 
   it('several flags together, later ones winning', () => {
-    const c = parseFlags(['--namespace=a', '--poll-interval', '1s', '--leader-elect', '--namespace', 'b', '--max-concurrent-reconciles=3'], {});
+    const c = parseFlags(['--namespace=a', '--poll-interval', '1s', '--leader-elect', '--namespace', 'b', '--max-concurrent-reconciles=3'], { env: {} });
     assert.equal(c.namespace, 'b');
     assert.equal(c.pollIntervalMs, 1000);
     assert.equal(c.leaderElect, true);
@@ -140,6 +149,9 @@ describe('parseFlags()', () => {
       { argv: ['--health-probe-bind-address=localhost'], names: '--health-probe-bind-address' },
       { argv: ['--log-level=verbose'], names: '--log-level' },
       { argv: ['--log-format=yaml'], names: '--log-format' },
+      { argv: ['--default-credentials-namespaces=ops,,x'], names: '--default-credentials-namespaces' },
+      { argv: ['--default-credentials-namespaces=Team_A'], names: '--default-credentials-namespaces' },
+      { argv: ['--kube-api-timeout=100ms'], names: '--kube-api-timeout' },
       { argv: ['--namespace'], names: '--namespace' },
       { argv: ['--poll-interval'], names: '--poll-interval' },
       { argv: ['--leader-election-renew-deadline=20s'], names: '--leader-election-renew-deadline' },

@@ -260,7 +260,8 @@ describe('decide()', () => {
       { name: 'same generation and action, just issued: waits', recent: { generation: 1, action: 'stop', at: NOW }, expect: { report: 'inProgress', reason: 'StopRequested', instanceStatus: 'Running' } },
       { name: 'same generation and action, 1 ms before the window ends: waits', recent: { generation: 1, action: 'stop', at: NOW - GRACE + 1 }, expect: { report: 'inProgress', reason: 'StopRequested' } },
       { name: 'same generation and action, window over: asks again', recent: { generation: 1, action: 'stop', at: NOW - GRACE }, expect: { act: 'stop' } },
-      { name: 'request of another generation: acts', recent: { generation: 1, action: 'stop', at: NOW - 1 }, generation: 2, expect: { act: 'stop' } },
+      // The instance is already on its way: a new spec asking the same (say, another stoppedMode) waits too.
+      { name: 'same action for an earlier generation, just issued: waits', recent: { generation: 1, action: 'stop', at: NOW - 1 }, generation: 2, expect: { report: 'inProgress', reason: 'StopRequested' } },
       { name: 'request of the other action: acts', recent: { generation: 1, action: 'start', at: NOW - 1 }, expect: { act: 'stop' } },
     ];
     for (const r of table) {
@@ -268,16 +269,40 @@ describe('decide()', () => {
         check(decide(input({ spec: spec('Stopped'), seen: 'Running', generation: r.generation ?? 1, recentRequest: r.recent })), r.expect);
       });
     }
+    // Regression (found with an emulator that reports an accepted stop a moment later, as ECS does):
+    // a spec flipped to Running right after our stop was accepted saw the stale Running and
+    // reported Ready=Running while the instance was stopping.
+    const staleTable: Array<{ name: string; desired: 'Running' | 'Stopped'; seen: InstanceStatus; recent: RecentRequest; expect: Expect }> = [
+      { name: 'stop just accepted, new spec Running, describe still Running: waits', desired: 'Running', seen: 'Running', recent: { generation: 1, action: 'stop', at: NOW - 500 }, expect: { report: 'inProgress', reason: 'Stopping', instanceStatus: 'Running' } },
+      { name: 'start just accepted, new spec Stopped, describe still Stopped: waits', desired: 'Stopped', seen: 'Stopped', recent: { generation: 1, action: 'start', at: NOW - 500 }, expect: { report: 'inProgress', reason: 'Starting', instanceStatus: 'Stopped' } },
+      { name: 'stop accepted longer ago than the window, new spec Running, Running: converged', desired: 'Running', seen: 'Running', recent: { generation: 1, action: 'stop', at: NOW - GRACE }, expect: { report: 'converged', reason: 'Running' } },
+      { name: 'stop just accepted, new spec Running, the describe shows Stopping: waits for it', desired: 'Running', seen: 'Stopping', recent: { generation: 1, action: 'stop', at: NOW - 500 }, expect: { report: 'inProgress', reason: 'Stopping' } },
+      { name: 'stop just accepted, new spec Running, Stopped already: starts', desired: 'Running', seen: 'Stopped', recent: { generation: 1, action: 'stop', at: NOW - 500 }, expect: { act: 'start' } },
+    ];
+    for (const r of staleTable) {
+      it(r.name, () => check(decide(input({ spec: spec(r.desired), seen: r.seen, generation: 2, recentRequest: r.recent })), r.expect));
+    }
     it('a start request waits with StartRequested', () => {
       check(
         decide(input({ spec: spec('Running'), seen: 'Stopped', recentRequest: { generation: 1, action: 'start', at: NOW - 500 } })),
         { report: 'inProgress', reason: 'StartRequested', instanceStatus: 'Stopped' },
       );
     });
-    it('the window does not hide convergence or a transition', () => {
+    it('the window does not hide convergence; the transition we asked for keeps StopRequested (one status write fewer)', () => {
       const recentRequest: RecentRequest = { generation: 1, action: 'stop', at: NOW };
       check(decide(input({ spec: spec('Stopped'), seen: 'Stopped', recentRequest })), { report: 'converged', reason: 'Stopped' });
-      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', recentRequest })), { report: 'inProgress', reason: 'Stopping' });
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', recentRequest })), { report: 'inProgress', reason: 'StopRequested', instanceStatus: 'Stopping' });
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', recentRequest: { ...recentRequest, at: NOW - 3_600_000 } })), {
+        report: 'inProgress',
+        reason: 'StopRequested',
+      });
+      // A stop we did not ask for (someone else's, or an older generation's) shows as Stopping.
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping' })), { report: 'inProgress', reason: 'Stopping' });
+      check(decide(input({ spec: spec('Stopped'), seen: 'Stopping', generation: 2, recentRequest })), { report: 'inProgress', reason: 'Stopping' });
+      check(decide(input({ spec: spec('Running'), seen: 'Starting', recentRequest: { generation: 1, action: 'start', at: NOW } })), {
+        report: 'inProgress',
+        reason: 'StartRequested',
+      });
     });
   });
 

@@ -101,6 +101,9 @@ interface Schema {
   format?: string;
   default?: unknown;
   additionalProperties?: boolean | Schema;
+  oneOf?: Schema[];
+  maxItems?: number;
+  minItems?: number;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   [key: string]: unknown;
 }
@@ -114,6 +117,10 @@ function validate(value: unknown, schema: Schema, path = ''): string[] {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return [...errs, `${at}: expected object`];
       const obj = value as Obj;
       for (const r of schema.required ?? []) if (!(r in obj)) errs.push(`${at}: missing required field ${r}`);
+      if (schema.oneOf) {
+        const matching = schema.oneOf.filter((alt) => (alt.required ?? []).every((r) => r in obj)).length;
+        if (matching !== 1) errs.push(`${at}: must validate one and only one schema (oneOf), matches ${matching}`);
+      }
       if (schema.properties && path !== '.metadata') {
         for (const [k, v] of Object.entries(obj)) {
           const sub = schema.properties[k];
@@ -121,10 +128,15 @@ function validate(value: unknown, schema: Schema, path = ''): string[] {
           else if (!schema['x-kubernetes-preserve-unknown-fields']) errs.push(`${path}.${k}: unknown field`);
         }
       }
+      if (typeof schema.additionalProperties === 'object') {
+        for (const [k, v] of Object.entries(obj)) errs.push(...validate(v, schema.additionalProperties, `${path}.${k}`));
+      }
       break;
     }
     case 'array':
       if (!Array.isArray(value)) return [...errs, `${at}: expected array`];
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) errs.push(`${at}: more than ${schema.maxItems} items`);
+      if (schema.minItems !== undefined && value.length < schema.minItems) errs.push(`${at}: fewer than ${schema.minItems} items`);
       if (schema.items) value.forEach((v, i) => errs.push(...validate(v, schema.items!, `${path}[${i}]`)));
       break;
     case 'string':
@@ -151,46 +163,117 @@ function walk(schema: Schema, visit: (s: Schema, path: string) => void, path = '
   visit(schema, path);
   for (const [k, v] of Object.entries(schema.properties ?? {})) walk(v, visit, `${path}.${k}`);
   if (schema.items) walk(schema.items, visit, `${path}[]`);
+  if (typeof schema.additionalProperties === 'object') walk(schema.additionalProperties, visit, `${path}.*`);
 }
 
 // ---------------------------------------------------------------------------------------------
 
-const crdFile = join(repo, 'crds', 'ecspower.io_ecsinstancepowers.yaml');
-const crd = parse(readFileSync(crdFile, 'utf8')) as K8sObject;
-const crdSpec = crd['spec'] as Obj;
-const version = (crdSpec['versions'] as Obj[])[0]!;
-const schema = get(version, 'schema.openAPIV3Schema') as Schema;
+interface LoadedCrd {
+  file: string;
+  crd: K8sObject;
+  spec: Obj;
+  version: Obj;
+  schema: Schema;
+}
+
+function loadCrd(file: string): LoadedCrd {
+  const crd = parse(readFileSync(join(repo, 'crds', file), 'utf8')) as K8sObject;
+  const spec = crd['spec'] as Obj;
+  const version = (spec['versions'] as Obj[])[0]!;
+  return { file, crd, spec, version, schema: get(version, 'schema.openAPIV3Schema') as Schema };
+}
+
+/** The CRDs of API.md and SCHEDULES.md, with their kind and short name. */
+const CRDS: { file: string; kind: string; plural: string; shortName: string }[] = [
+  { file: 'ecspower.io_ecsinstancepowers.yaml', kind: 'EcsInstancePower', plural: 'ecsinstancepowers', shortName: 'ecspower' },
+  { file: 'ecspower.io_ecspowerschedules.yaml', kind: 'EcsPowerSchedule', plural: 'ecspowerschedules', shortName: 'ecsschedule' },
+  { file: 'ecspower.io_ecspoweroverrides.yaml', kind: 'EcsPowerOverride', plural: 'ecspoweroverrides', shortName: 'ecsoverride' },
+];
+const loadedCrds = CRDS.map((c) => loadCrd(c.file));
+const { version, schema } = loadedCrds[0]!;
 const specSchema = schema.properties!['spec']!;
 const statusSchema = schema.properties!['status']!;
 
-describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
-  it('has the names, scope and version of API.md', () => {
-    assert.equal(crd.apiVersion, 'apiextensions.k8s.io/v1');
-    assert.equal(crd.metadata.name, 'ecsinstancepowers.ecspower.io');
-    assert.equal(crdSpec['group'], 'ecspower.io');
-    assert.equal(crdSpec['scope'], 'Namespaced');
-    assert.deepEqual(crdSpec['names'], {
-      kind: 'EcsInstancePower',
-      listKind: 'EcsInstancePowerList',
-      plural: 'ecsinstancepowers',
-      singular: 'ecsinstancepower',
-      shortNames: ['ecspower'],
-      categories: ['ecs', 'alibabacloud'],
-    });
-    const versions = crdSpec['versions'] as Obj[];
-    assert.equal(versions.length, 1);
-    assert.equal(version['name'], 'v1alpha1');
-    assert.equal(version['served'], true);
-    assert.equal(version['storage'], true);
-    assert.deepEqual(version['subresources'], { status: {} });
+/** The printer columns as [name, type, jsonPath]. */
+const columns = (v: Obj): unknown[][] => (v['additionalPrinterColumns'] as Obj[]).map((c) => [c['name'], c['type'], c['jsonPath']]);
+
+describe('CRDs in crds/', () => {
+  it('crds/kustomization.yaml lists every CRD file', () => {
+    const k = parse(readFileSync(join(repo, 'crds', 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    assert.deepEqual([...k.resources].sort(), CRDS.map((c) => c.file).sort());
   });
 
-  it('has the printer columns of API.md', () => {
-    const cols = (version['additionalPrinterColumns'] as Obj[]).map((c) => [c['name'], c['type'], c['jsonPath']]);
-    assert.deepEqual(cols, [
+  CRDS.forEach((want, i) => {
+    const { crd: c, spec, version: v, schema: sch } = loadedCrds[i]!;
+    describe(want.file, () => {
+      it('has the names, scope, version and subresource of the contract', () => {
+        assert.equal(c.apiVersion, 'apiextensions.k8s.io/v1');
+        assert.equal(c.metadata.name, `${want.plural}.ecspower.io`);
+        assert.equal(spec['group'], 'ecspower.io');
+        assert.equal(spec['scope'], 'Namespaced');
+        assert.deepEqual(spec['names'], {
+          kind: want.kind,
+          listKind: `${want.kind}List`,
+          plural: want.plural,
+          singular: want.kind.toLowerCase(),
+          shortNames: [want.shortName],
+          categories: ['ecs', 'alibabacloud'],
+        });
+        assert.equal((spec['versions'] as Obj[]).length, 1);
+        assert.equal(v['name'], 'v1alpha1');
+        assert.equal(v['served'], true);
+        assert.equal(v['storage'], true);
+        assert.deepEqual(v['subresources'], { status: {} });
+      });
+
+      it('uses no CEL (Kubernetes 1.20) and is structural: every node has a type', () => {
+        const known = new Set(['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type']);
+        assert.ok(!JSON.stringify(c).includes('x-kubernetes-validations'));
+        walk(sch, (s, path) => {
+          assert.ok(typeof s.type === 'string', `${path || '<root>'} has no type`);
+          for (const key of Object.keys(s)) {
+            if (key.startsWith('x-kubernetes-')) assert.ok(known.has(key), `${path}: ${key} is not available on Kubernetes 1.20`);
+          }
+          // structural: oneOf/anyOf/allOf/not carry value validations only
+          for (const alt of [...(s.oneOf ?? []), ...((s['anyOf'] as Schema[] | undefined) ?? []), ...((s['allOf'] as Schema[] | undefined) ?? [])]) {
+            assert.deepEqual(Object.keys(alt), ['required'], `${path}: only required lists inside oneOf`);
+          }
+        });
+      });
+
+      it('documents every field (kubectl explain)', () => {
+        walk(sch, (s, path) => {
+          if (path === '.metadata') return; // the API server supplies ObjectMeta's documentation
+          assert.ok(typeof s.description === 'string' && s.description.length > 10, `${path || '<root>'} has no description`);
+        });
+      });
+
+      it('bounds every string with maxLength or an enum, every list with maxItems', () => {
+        walk(sch, (s, path) => {
+          if (s.type === 'string' && !['.apiVersion', '.kind'].includes(path) && s.format !== 'date-time') {
+            assert.ok(s.maxLength !== undefined || s.enum !== undefined, `${path} is unbounded`);
+          }
+          if (s.type === 'array' && path !== '.status.conditions') assert.ok(s.maxItems !== undefined, `${path} has no maxItems`);
+        });
+      });
+
+      it('conditions are metav1.Condition, listed by type', () => {
+        const conds = sch.properties!['status']!.properties!['conditions']!;
+        assert.equal(conds['x-kubernetes-list-type'], 'map');
+        assert.deepEqual(conds['x-kubernetes-list-map-keys'], ['type']);
+        // the same item schema in every kind
+        assert.deepEqual(conds.items, statusSchema.properties!['conditions']!.items);
+      });
+    });
+  });
+});
+
+describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
+  it('has the printer columns of API.md (Desired is the effective state, SCHEDULES.md)', () => {
+    assert.deepEqual(columns(version), [
       ['Instance', 'string', '.spec.instanceId'],
       ['Region', 'string', '.spec.regionId'],
-      ['Desired', 'string', '.spec.desiredState'],
+      ['Desired', 'string', '.status.desiredState'],
       ['Status', 'string', '.status.instanceStatus'],
       ['Ready', 'string', '.status.conditions[?(@.type=="Ready")].status'],
       ['Reason', 'string', '.status.conditions[?(@.type=="Ready")].reason'],
@@ -198,36 +281,14 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
     ]);
   });
 
-  it('uses no CEL (Kubernetes 1.20) and is structural: every node has a type', () => {
-    const known = new Set(['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type']);
-    walk(schema, (s, path) => {
-      assert.ok(typeof s.type === 'string', `${path || '<root>'} has no type`);
-      for (const key of Object.keys(s)) {
-        if (key.startsWith('x-kubernetes-')) assert.ok(known.has(key), `${path}: ${key} is not available on Kubernetes 1.20`);
-      }
-    });
-  });
-
-  it('documents every field (kubectl explain)', () => {
-    walk(schema, (s, path) => {
-      if (path === '.metadata') return; // the API server supplies ObjectMeta's documentation
-      assert.ok(typeof s.description === 'string' && s.description.length > 10, `${path || '<root>'} has no description`);
-    });
-  });
-
-  it('bounds every string with maxLength or an enum', () => {
-    walk(schema, (s, path) => {
-      if (s.type !== 'string' || ['.apiVersion', '.kind'].includes(path) || s.format === 'date-time') return;
-      assert.ok(s.maxLength !== undefined || s.enum !== undefined, `${path} is unbounded`);
-    });
-  });
-
   it('has the spec fields, requirements, enums and defaults of API.md', () => {
     assert.deepEqual(schema.required, ['spec']);
-    assert.deepEqual([...specSchema.required!].sort(), ['desiredState', 'instanceId', 'regionId']);
+    assert.deepEqual([...specSchema.required!].sort(), ['instanceId', 'regionId']);
+    // exactly one of desiredState and scheduleRef (SCHEDULES.md)
+    assert.deepEqual(specSchema.oneOf, [{ required: ['desiredState'] }, { required: ['scheduleRef'] }]);
     const p = specSchema.properties!;
     assert.deepEqual(Object.keys(p).sort(), [
-      'confirmStop', 'credentialsSecretRef', 'desiredState', 'driftPolicy', 'dryRun', 'forceStop', 'hibernate', 'instanceId', 'regionId', 'stoppedMode',
+      'confirmStop', 'credentialsSecretRef', 'desiredState', 'driftPolicy', 'dryRun', 'forceStop', 'hibernate', 'instanceId', 'regionId', 'scheduleRef', 'stoppedMode',
     ]);
     assert.equal(p['instanceId']!.pattern, '^i-[0-9a-z]+$');
     assert.equal(p['instanceId']!.maxLength, 64);
@@ -241,6 +302,19 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
     }
     assert.deepEqual(p['driftPolicy']!.enum, ['Enforce', 'Observe']);
     assert.equal(p['driftPolicy']!.default, 'Enforce');
+  });
+
+  it('scheduleRef names an EcsPowerSchedule in the same namespace only', () => {
+    const ref = specSchema.properties!['scheduleRef']!;
+    assert.equal(ref.type, 'object');
+    assert.deepEqual(ref.required, ['name']);
+    assert.deepEqual(Object.keys(ref.properties!), ['name'], 'no namespace field');
+    assert.equal(ref.properties!['name']!.maxLength, 253);
+    const base = { instanceId: 'i-demo000001', regionId: 'cn-hangzhou' };
+    assert.deepEqual(validate({ ...base, desiredState: 'Stopped' }, specSchema, '.spec'), []);
+    assert.deepEqual(validate({ ...base, scheduleRef: { name: 'office-hours' } }, specSchema, '.spec'), []);
+    assert.equal(validate({ ...base }, specSchema, '.spec').length, 1, 'neither');
+    assert.equal(validate({ ...base, desiredState: 'Stopped', scheduleRef: { name: 'office-hours' } }, specSchema, '.spec').length, 1, 'both');
   });
 
   it('credentialsSecretRef names a Secret in the same namespace only', () => {
@@ -276,7 +350,11 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
 
   it('has the status fields, with conditions as metav1.Condition', () => {
     const s = statusSchema.properties!;
-    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'instanceStatus', 'lastRequestId', 'observedGeneration']);
+    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'desiredState', 'desiredStateSource', 'instanceStatus', 'lastRequest', 'lastRequestId', 'observedGeneration']);
+    assert.deepEqual(s['desiredState']!.enum, ['Stopped', 'Running']);
+    for (const [source, ok] of [['spec', true], ['EcsPowerSchedule/office-hours', true], ['EcsPowerOverride/inc-1234', true], ['schedule', false], ['EcsPowerSchedule/', false]] as const) {
+      assert.equal(validate(source, s['desiredStateSource']!).length === 0, ok, source);
+    }
     assert.equal(s['observedGeneration']!.type, 'integer');
     assert.equal(s['observedGeneration']!.format, 'int64');
     const conds = s['conditions']!;
@@ -298,6 +376,7 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
       'ServiceUnavailable', 'Throttled', 'EcsUnreachable', 'IncorrectInstanceStatus', 'OperationConflict', 'IncorrectDiskStatus',
       'InstanceLockedForSecurity', 'InstanceNotFound', 'ConfirmStopRequired', 'InstanceExpiredOrInArrears', 'OperationNotSupported',
       'KMSUnauthorized', 'InvalidCredentials', 'Forbidden', 'InvalidSpec', 'EcsError',
+      'ScheduleNotFound', 'InvalidSchedule', 'Active', 'Expired',
     ]) {
       assert.deepEqual(validate(reason, ip['reason']!), [], reason);
     }
@@ -306,6 +385,8 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
   it('accepts a complete recorded status', () => {
     const status = {
       observedGeneration: 3,
+      desiredState: 'Stopped',
+      desiredStateSource: 'EcsPowerSchedule/office-hours',
       instanceStatus: 'Stopped',
       lastRequestId: '473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E',
       conditions: [
@@ -318,15 +399,119 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
   });
 });
 
+describe('CRDs of SCHEDULES.md: EcsPowerSchedule and EcsPowerOverride', () => {
+  const schedule = loadedCrds[1]!;
+  const override = loadedCrds[2]!;
+  const scheduleSpec = schedule.schema.properties!['spec']!;
+  const overrideSpec = override.schema.properties!['spec']!;
+  const window = scheduleSpec.properties!['running']!.items!;
+  const exception = scheduleSpec.properties!['exceptions']!.items!;
+
+  it('have the printer columns of SCHEDULES.md', () => {
+    const ready = '.status.conditions[?(@.type=="Ready")]';
+    assert.deepEqual(columns(schedule.version), [
+      ['TimeZone', 'string', '.spec.timeZone'],
+      ['Desired', 'string', '.status.desiredState'],
+      ['Next', 'string', '.status.nextTransition.time'],
+      ['Ready', 'string', `${ready}.status`],
+      ['Age', 'date', '.metadata.creationTimestamp'],
+    ]);
+    assert.deepEqual(columns(override.version), [
+      ['Desired', 'string', '.spec.desiredState'],
+      ['Until', 'string', '.spec.until'],
+      ['Matched', 'integer', '.status.matched'],
+      ['Ready', 'string', `${ready}.status`],
+      ['Reason', 'string', `${ready}.reason`],
+      ['Age', 'date', '.metadata.creationTimestamp'],
+    ]);
+  });
+
+  it('EcsPowerSchedule: the fields, requirements and limits of SCHEDULES.md', () => {
+    assert.deepEqual(scheduleSpec.required, ['timeZone']);
+    assert.deepEqual(Object.keys(scheduleSpec.properties!).sort(), ['exceptions', 'running', 'timeZone']);
+    assert.equal(scheduleSpec.properties!['running']!.maxItems, 50);
+    assert.equal(scheduleSpec.properties!['exceptions']!.maxItems, 100);
+    assert.deepEqual([...window.required!].sort(), ['from', 'to']);
+    assert.deepEqual(window.properties!['days']!.items!.enum, ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+    assert.deepEqual([...exception.required!].sort(), ['desiredState', 'from', 'to']);
+    assert.deepEqual(exception.properties!['desiredState']!.enum, ['Running', 'Stopped']);
+    assert.equal(exception.properties!['reason']!.maxLength, 256);
+    assert.equal(exception.properties!['from']!.format, 'date-time');
+    assert.equal(exception.properties!['to']!.format, 'date-time');
+    const status = schedule.schema.properties!['status']!.properties!;
+    assert.deepEqual(Object.keys(status).sort(), ['conditions', 'desiredState', 'nextTransition', 'observedGeneration']);
+    assert.deepEqual(Object.keys(status['nextTransition']!.properties!).sort(), ['desiredState', 'time']);
+    assert.equal(status['nextTransition']!.properties!['time']!.format, 'date-time');
+  });
+
+  it('EcsPowerOverride: the fields, requirements and limits of SCHEDULES.md', () => {
+    assert.deepEqual([...overrideSpec.required!].sort(), ['desiredState', 'selector', 'until']);
+    assert.deepEqual(Object.keys(overrideSpec.properties!).sort(), ['desiredState', 'reason', 'selector', 'until']);
+    assert.deepEqual(Object.keys(overrideSpec.properties!['selector']!.properties!).sort(), ['matchExpressions', 'matchLabels']);
+    assert.equal(overrideSpec.properties!['until']!.format, 'date-time');
+    assert.equal(overrideSpec.properties!['reason']!.maxLength, 256);
+    const status = override.schema.properties!['status']!.properties!;
+    assert.deepEqual(Object.keys(status).sort(), ['conditions', 'matched', 'observedGeneration']);
+    assert.equal(status['matched']!.type, 'integer');
+  });
+
+  it('patterns accept and refuse the right times', () => {
+    const cases: [Schema, string, boolean][] = [
+      [window.properties!['from']!, '08:00', true],
+      [window.properties!['from']!, '23:59', true],
+      [window.properties!['from']!, '00:00', true],
+      [window.properties!['from']!, '24:00', false],
+      [window.properties!['from']!, '8:00', false],
+      [window.properties!['from']!, '12:60', false],
+      [window.properties!['to']!, '24:00', true],
+      [window.properties!['to']!, '06:00', true],
+      [window.properties!['to']!, '24:01', false],
+      [window.properties!['to']!, '25:00', false],
+      [exception.properties!['from']!, '2026-10-01T00:00:00+08:00', true],
+      [exception.properties!['from']!, '2026-10-01T00:00:00Z', true],
+      [exception.properties!['from']!, '2026-10-01T00:00:00.5Z', true],
+      [exception.properties!['from']!, '2026-10-01T00:00:00', false],
+      [exception.properties!['from']!, '2026-10-01', false],
+      [scheduleSpec.properties!['timeZone']!, 'Asia/Shanghai', true],
+      [scheduleSpec.properties!['timeZone']!, 'America/Argentina/Buenos_Aires', true],
+      [scheduleSpec.properties!['timeZone']!, 'Etc/GMT+8', true],
+      [scheduleSpec.properties!['timeZone']!, 'UTC', true],
+      [scheduleSpec.properties!['timeZone']!, '+08:00', false],
+      [scheduleSpec.properties!['timeZone']!, 'Asia/', false],
+    ];
+    for (const [sch, value, ok] of cases) assert.equal(validate(value, sch).length === 0, ok, value);
+  });
+
+  it('the examples of SCHEDULES.md validate', () => {
+    const scheduleExample = {
+      apiVersion: 'ecspower.io/v1alpha1',
+      kind: 'EcsPowerSchedule',
+      metadata: { name: 'office-hours', namespace: 'team-a' },
+      spec: {
+        timeZone: 'Asia/Shanghai',
+        running: [{ days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'], from: '08:00', to: '20:00' }],
+        exceptions: [{ from: '2026-10-01T00:00:00+08:00', to: '2026-10-08T00:00:00+08:00', desiredState: 'Stopped', reason: 'National Day' }],
+      },
+    };
+    const overrideExample = {
+      apiVersion: 'ecspower.io/v1alpha1',
+      kind: 'EcsPowerOverride',
+      metadata: { name: 'inc-1234', namespace: 'team-a' },
+      spec: { selector: { matchLabels: { app: 'batch' } }, desiredState: 'Running', until: '2026-12-01T22:00:00+08:00', reason: 'INC-1234 needs the batch hosts tonight' },
+    };
+    assert.deepEqual(validate(scheduleExample, schedule.schema), []);
+    assert.deepEqual(validate(overrideExample, override.schema), []);
+    assert.deepEqual(validate({ ...overrideExample, spec: { ...overrideExample.spec, selector: {} } }, override.schema), [], 'an empty selector selects all');
+  });
+});
+
 const unavailable = kustomizeUnavailable();
 
 describe('deploy/ (kubectl kustomize)', function () {
   let objs: K8sObject[] = [];
   before(function () {
-    if (unavailable) {
-      console.log(`      skipped: ${unavailable}`);
-      this.skip();
-    }
+    // A missing tool is a failure, never a skip.
+    if (unavailable) throw new Error(unavailable);
     objs = render(deployDir);
   });
 
@@ -337,8 +522,13 @@ describe('deploy/ (kubectl kustomize)', function () {
     const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(kinds, [
       'ClusterRole/ecs-power-controller',
+      'ClusterRole/ecs-power-edit',
+      'ClusterRole/ecs-power-override-creator',
+      'ClusterRole/ecs-power-view',
       'ClusterRoleBinding/ecs-power-controller',
       'CustomResourceDefinition/ecsinstancepowers.ecspower.io',
+      'CustomResourceDefinition/ecspoweroverrides.ecspower.io',
+      'CustomResourceDefinition/ecspowerschedules.ecspower.io',
       'Deployment/ecs-power-controller',
       'Namespace/ecs-power-system',
       'PodDisruptionBudget/ecs-power-controller',
@@ -351,8 +541,8 @@ describe('deploy/ (kubectl kustomize)', function () {
       if (['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, undefined, o.kind);
       else assert.equal(o.metadata.namespace, ns, `${o.kind} ${o.metadata.name}`);
     }
-    // the CRD shipped in deploy/ is the one in crds/
-    assert.deepEqual(find(objs, 'CustomResourceDefinition')['spec'], crd['spec']);
+    // the CRDs shipped in deploy/ are the ones in crds/
+    for (const c of loadedCrds) assert.deepEqual(find(objs, 'CustomResourceDefinition', c.crd.metadata.name)['spec'], c.crd['spec'], c.file);
   });
 
   it('ClusterRole is exactly the least-privilege set', () => {
@@ -389,7 +579,7 @@ describe('deploy/ (kubectl kustomize)', function () {
     const d = find(objs, 'Deployment', 'ecs-power-controller');
     assert.equal(get(d, 'spec.replicas'), 2);
     assert.deepEqual(get(d, 'spec.selector.matchLabels'), podLabels);
-    assert.deepEqual(get(d, 'spec.template.metadata.labels'), podLabels);
+    assert.deepEqual(get(d, 'spec.template.metadata.labels'), { ...podLabels, 'app.kubernetes.io/part-of': 'ecs-power' });
     assert.equal(get(d, 'spec.template.spec.serviceAccountName'), 'ecs-power-controller');
     assert.equal(get(d, 'spec.template.spec.terminationGracePeriodSeconds'), 30);
     const containers = get(d, 'spec.template.spec.containers') as Obj[];
@@ -397,9 +587,9 @@ describe('deploy/ (kubectl kustomize)', function () {
     const c = containers[0]!;
     assert.equal(c['image'], `ghcr.io/ecs-power/ecs-power:v${(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version}`);
     assert.equal(c['command'], undefined, 'the image ENTRYPOINT runs node dist/main.js');
+    // no --leader-election-namespace: the Lease is in POD_NAMESPACE, so the base is relocatable
     assert.deepEqual(c['args'], [
       '--leader-elect',
-      '--leader-election-namespace=ecs-power-system',
       '--metrics-bind-address=:8080',
       '--health-probe-bind-address=:8081',
       '--max-concurrent-reconciles=100',
@@ -410,10 +600,12 @@ describe('deploy/ (kubectl kustomize)', function () {
     ]);
   });
 
-  it('Deployment: credentials from the optional Secret ecs-power-credentials, nothing test-only', () => {
+  it('Deployment: the pod identity from the downward API, credentials from the optional Secret ecs-power-credentials, nothing test-only', () => {
     const c = (get(find(objs, 'Deployment'), 'spec.template.spec.containers') as Obj[])[0]!;
     const env = c['env'] as Obj[];
     assert.deepEqual(env, [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       { name: 'NODE_OPTIONS', value: '--max-old-space-size=192 --max-semi-space-size=8' },
       { name: 'ALIBABA_CLOUD_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeyId', optional: true } } },
       { name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', valueFrom: { secretKeyRef: { name: 'ecs-power-credentials', key: 'accessKeySecret', optional: true } } },
@@ -506,10 +698,8 @@ describe('deploy/examples', function () {
   let objs: K8sObject[] = [];
   const exDir = join(deployDir, 'examples');
   before(function () {
-    if (unavailable) {
-      console.log(`      skipped: ${unavailable}`);
-      this.skip();
-    }
+    // A missing tool is a failure, never a skip.
+    if (unavailable) throw new Error(unavailable);
     objs = render(exDir);
   });
 

@@ -29,9 +29,15 @@ const API_METRICS: Record<string, { labels: string[]; histogram?: true }> = {
   ecs_api_requests_total: { labels: ['action', 'region', 'code'] },
   ecs_api_request_duration_seconds: { labels: ['action', 'region'], histogram: true },
   ecspower_resources: { labels: ['desired_state', 'ready', 'reason'] },
+  // SCHEDULES.md
+  ecspower_schedule_transition_seconds: { labels: [], histogram: true },
+  ecspower_overrides_active: { labels: [] },
+  ecspower_stopped_seconds_total: { labels: ['namespace', 'stopped_mode'] },
+  ecspower_stopped_vcpu_seconds_total: { labels: ['namespace', 'stopped_mode'] },
 };
-// Labels that Prometheus adds to every scraped series (ServiceMonitor target labels) and `le`.
-const TARGET_LABELS = ['namespace', 'pod', 'job', 'instance', 'service', 'endpoint', 'container', 'le'];
+// Labels that Prometheus adds to every scraped series (ServiceMonitor target labels) and `le`;
+// a metric's own `namespace` label is stored as `exported_namespace` next to the target's.
+const TARGET_LABELS = ['namespace', 'pod', 'job', 'instance', 'service', 'endpoint', 'container', 'le', 'exported_namespace'];
 
 /** Names of prom-client's default process_* and nodejs_* metrics (API.md allows those). */
 async function promClientDefaults(): Promise<Set<string>> {
@@ -46,6 +52,7 @@ async function promClientDefaults(): Promise<Set<string>> {
 }
 
 function allowedMetric(name: string, defaults: Set<string>): boolean {
+  if (name === 'up') return true; // Prometheus's own, per scrape target
   if (API_METRICS[name] && !API_METRICS[name].histogram) return true;
   const base = name.replace(/_(bucket|sum|count)$/, '');
   if (base !== name && API_METRICS[base]?.histogram) return true;
@@ -138,15 +145,13 @@ describe('PromQL name extraction (test helper)', () => {
   });
 });
 
-describe('deploy/components/prometheus', function () {
+describe('deploy/components/prometheus', () => {
   let objs: K8sObject[] = [];
   let defaults = new Set<string>();
-  before(async function () {
+  before(async () => {
+    // kubectl comes with the test cluster binaries (provision-cluster.sh): missing is a failure.
     const why = kustomizeUnavailable();
-    if (why) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
+    assert.equal(why, undefined, why);
     objs = renderWithComponents(['prometheus']);
     defaults = await promClientDefaults();
   });
@@ -165,31 +170,52 @@ describe('deploy/components/prometheus', function () {
     assert.ok(ports.includes('metrics'));
   });
 
-  it('PrometheusRule has the four alerts of the issue, on API.md metric names only', () => {
+  it('PrometheusRule: the alerts, on API.md metric names only, each with a runbook_url into the troubleshooting page', () => {
     const rule = objs.find((o) => o.kind === 'PrometheusRule');
     assert.ok(rule);
     assert.equal(rule.metadata.namespace, 'ecs-power-system');
     const rules = (rule.spec!['groups'] as { rules: { alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[]).flatMap((g) => g.rules);
     const byName = new Map(rules.map((r) => [r.alert ?? '', r]));
-    for (const name of ['EcsPowerResourcesStalled', 'EcsPowerReconcileErrorsRising', 'EcsPowerEcsThrottlingSustained', 'EcsPowerNoLeader']) {
-      assert.ok(byName.has(name), `alert ${name}`);
-    }
+    assert.deepEqual([...byName.keys()].sort(), [
+      'EcsPowerControllerAbsent',
+      'EcsPowerDesiredStateNotReached',
+      'EcsPowerEcsThrottlingSustained',
+      'EcsPowerInsufficientCapacity',
+      'EcsPowerMetricsTargetDown',
+      'EcsPowerNoLeader',
+      'EcsPowerReconcileErrorsRising',
+      'EcsPowerResourcesNotReady',
+      'EcsPowerResourcesStalled',
+    ]);
     for (const r of rules) {
       assert.ok(r.alert, 'alerting rules only');
       checkExpr(r.expr, defaults, r.alert);
       assert.ok(r.for, `${r.alert} has a for: duration`);
       assert.ok(r.labels?.['severity'], `${r.alert} has a severity`);
       assert.ok(r.annotations?.['summary'] && r.annotations['description'], `${r.alert} has summary and description`);
+      assert.equal(
+        r.annotations?.['runbook_url'],
+        `https://github.com/ecs-power/ecs-power/blob/main/docs/troubleshooting.md#${r.alert.toLowerCase()}`,
+        `${r.alert} runbook_url`,
+      );
+      // Nothing depends on the Lease's name (--leader-election-id).
+      assert.doesNotMatch(r.expr, /ecs-power-controller|\bname\s*=/, `${r.alert} names no Lease`);
     }
     const expr = (n: string) => byName.get(n)!.expr.replace(/\s+/g, ' ');
-    assert.match(expr('EcsPowerResourcesStalled'), /ecspower_resources\{[^}]*reason=~"[^"]*InstanceLockedForSecurity[^"]*"/);
-    for (const terminal of ['InstanceLockedForSecurity', 'InstanceNotFound', 'ConfirmStopRequired', 'InstanceExpiredOrInArrears', 'OperationNotSupported', 'KMSUnauthorized', 'InvalidCredentials', 'Forbidden', 'InvalidSpec']) {
-      assert.ok(expr('EcsPowerResourcesStalled').includes(terminal), `terminal reason ${terminal}`);
+    for (const terminal of ['InstanceLockedForSecurity', 'InstanceNotFound', 'ConfirmStopRequired', 'InstanceExpiredOrInArrears', 'OperationNotSupported', 'KMSUnauthorized', 'InvalidCredentials', 'Forbidden', 'InvalidSpec', 'ScheduleNotFound', 'InvalidSchedule']) {
+      assert.match(expr('EcsPowerResourcesStalled'), new RegExp(`ecspower_resources\\{[^}]*reason=~"[^"]*\\b${terminal}\\b`), `terminal reason ${terminal}`);
     }
+    assert.match(expr('EcsPowerInsufficientCapacity'), /ecspower_resources\{reason="InsufficientCapacity"\}/);
     assert.match(expr('EcsPowerReconcileErrorsRising'), /rate\(controller_runtime_reconcile_errors_total\{[^}]*\}\[5m\]\)/);
     assert.match(expr('EcsPowerEcsThrottlingSustained'), /rate\(ecs_api_requests_total\{code=~"\.\*Throttling\.\*"\}\[10m\]\)/);
-    assert.match(expr('EcsPowerNoLeader'), /max.*\(leader_election_master_status\{name="ecs-power-controller"\}\) < 1/);
+    // "Is it there" from a series every install has; the leader alert only where leader election runs.
+    assert.match(expr('EcsPowerControllerAbsent'), /^absent\(controller_runtime_max_concurrent_reconciles\{controller="ecsinstancepower"\}\)/);
+    assert.match(expr('EcsPowerMetricsTargetDown'), /\(up == 0\) and on \(namespace, job\)/);
+    assert.match(expr('EcsPowerNoLeader'), /leader_election_master_status and on \(namespace, job\) group by \(namespace, job\) \(controller_runtime_max_concurrent_reconciles\{controller="ecsinstancepower"\}\)/);
     assert.equal(byName.get('EcsPowerNoLeader')!.for, '5m');
+    for (const r of rules.filter((x) => x.alert !== 'EcsPowerNoLeader')) {
+      assert.doesNotMatch(r.expr, /leader_election_master_status/, `${r.alert} does not depend on leader election`);
+    }
   });
 });
 
@@ -235,8 +261,43 @@ describe('deploy/grafana/ecs-power-dashboard.json', () => {
       'ecs_api_requests_total',
       'ecs_api_request_duration_seconds_bucket',
       'leader_election_master_status',
+      'ecspower_schedule_transition_seconds_bucket',
+      'ecspower_overrides_active',
+      'ecspower_stopped_seconds_total',
+      'ecspower_stopped_vcpu_seconds_total',
     ]) {
       assert.ok(used.has(m), `dashboard shows ${m}`);
+    }
+  });
+
+  it('takes its variables from series every install has, never from leader election or a Lease name', () => {
+    const text = JSON.stringify(dash);
+    assert.doesNotMatch(text, /ecs-power-controller/, 'no Lease name');
+    const query = (name: string) => {
+      const v = dash.templating.list.find((x) => x.name === name);
+      assert.ok(v, `variable ${name}`);
+      return typeof v.query === 'string' ? v.query : (v.query as { query: string }).query;
+    };
+    assert.equal(query('namespace'), 'label_values(controller_runtime_max_concurrent_reconciles{controller="ecsinstancepower"}, namespace)');
+    assert.match(query('job'), /^label_values\(controller_runtime_max_concurrent_reconciles\{controller="ecsinstancepower", namespace=~"\$namespace"\}, job\)$/);
+    // Every query is scoped to the chosen install: the controller's namespace and scrape job.
+    for (const p of panels) {
+      for (const t of p.targets ?? []) {
+        for (const selector of t.expr.matchAll(/[a-z_:]+\{([^}]*)\}/g)) {
+          assert.match(selector[1]!, /namespace=~"\$namespace", job=~"\$job"/, `${p.title}: ${t.expr}`);
+        }
+      }
+    }
+  });
+
+  it('shows the savings per resource namespace (exported_namespace beside the target namespace)', () => {
+    const savings = panels.filter((p) => (p.targets ?? []).some((t) => t.expr.includes('ecspower_stopped_')));
+    assert.ok(savings.length >= 2);
+    for (const p of savings) {
+      for (const t of p.targets ?? []) {
+        assert.match(t.expr, /sum by \(exported_namespace[,)]/, p.title);
+        assert.match(t.expr, /exported_namespace=~"\$resource_namespace"/, p.title);
+      }
     }
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
 import { AggregatingEventRecorder } from '../../src/runtime/event-recorder.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { EcsInstancePower } from '../../src/api/types.ts';
@@ -10,16 +10,17 @@ interface Write {
   name: string;
   count: number;
   reason?: string;
+  message?: string;
 }
 
 function fakeApi(writes: Write[]): CoreV1Api {
   return {
-    createNamespacedEvent: async ({ body }: { body: { metadata: { name: string }; count: number; reason: string } }) => {
-      writes.push({ kind: 'create', name: body.metadata.name, count: body.count, reason: body.reason });
+    createNamespacedEvent: async ({ body }: { body: { metadata: { name: string }; count: number; reason: string; message: string } }) => {
+      writes.push({ kind: 'create', name: body.metadata.name, count: body.count, reason: body.reason, message: body.message });
       return body;
     },
-    patchNamespacedEvent: async ({ name, body }: { name: string; body: { count: number } }) => {
-      writes.push({ kind: 'patch', name, count: body.count });
+    patchNamespacedEvent: async ({ name, body }: { name: string; body: { count: number; message: string } }) => {
+      writes.push({ kind: 'patch', name, count: body.count, message: body.message });
       return body;
     },
   } as unknown as CoreV1Api;
@@ -35,35 +36,55 @@ const obj = (name: string): EcsInstancePower => ({
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('AggregatingEventRecorder', () => {
-  it('folds identical events into one Event whose count grows, written at most every 30 s', async () => {
+  it('folds repeats of one (object, type, reason) into one Event whose count and message follow, written at most every 30 s', async () => {
     const clock = new FakeClock(1_000_000);
     const writes: Write[] = [];
     const rec = new AggregatingEventRecorder(fakeApi(writes), silentLogger, { component: 'test', clock });
-    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r1)');
+    // Each retry of a failing call carries a new RequestId: still one Event (API.md "Events").
+    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r0)');
     await settle();
-    for (let i = 0; i < 5; i++) {
+    for (let i = 1; i <= 5; i++) {
       clock.advance(1_000);
-      rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r1)');
+      rec.emit(obj('a'), 'Warning', 'InternalError', `InternalError: boom (RequestId r${i})`);
       await settle();
     }
     assert.deepEqual(writes.map((w) => w.kind), ['create'], 'repeats within 30 s wrote again');
     clock.advance(30_000);
-    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r1)');
+    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r6)');
     await settle();
     assert.equal(writes.length, 2);
-    assert.deepEqual(writes[1], { kind: 'patch', name: writes[0]!.name, count: 7 });
+    assert.deepEqual(writes[1], { kind: 'patch', name: writes[0]!.name, count: 7, message: 'InternalError: boom (RequestId r6)' });
   });
 
-  it('keeps different reasons, messages and objects apart', async () => {
+  it('keeps different reasons, types and objects apart', async () => {
     const clock = new FakeClock(0);
     const writes: Write[] = [];
     const rec = new AggregatingEventRecorder(fakeApi(writes), silentLogger, { component: 'test', clock });
     rec.emit(obj('a'), 'Normal', 'StopRequested', 'm');
     rec.emit(obj('a'), 'Normal', 'Stopped', 'm');
+    rec.emit(obj('a'), 'Warning', 'Stopped', 'm');
     rec.emit(obj('b'), 'Normal', 'Stopped', 'm');
     rec.emit(obj('b'), 'Normal', 'Stopped', 'other');
     await settle();
     assert.deepEqual(writes.map((w) => w.kind), ['create', 'create', 'create', 'create']);
+  });
+
+  it('an Event the API server let expire is created anew when the streak goes on', async () => {
+    const clock = new FakeClock(0);
+    const writes: Write[] = [];
+    const api = fakeApi(writes);
+    (api as unknown as { patchNamespacedEvent: () => Promise<never> }).patchNamespacedEvent = async () => {
+      throw new ApiException(404, 'Not Found', {}, {});
+    };
+    const rec = new AggregatingEventRecorder(api, silentLogger, { component: 'test', clock });
+    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r0)');
+    await settle();
+    clock.advance(60_000);
+    rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r1)');
+    await settle();
+    await settle();
+    assert.deepEqual(writes.map((w) => [w.kind, w.count]), [['create', 1], ['create', 2]]);
+    assert.notEqual(writes[0]!.name, writes[1]!.name);
   });
 
   it('drops events over the budget instead of queueing them, and counts the drops', async () => {

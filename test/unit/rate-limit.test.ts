@@ -5,6 +5,7 @@ import type { EcsAction } from '../../src/ecs/gateway.ts';
 import { EcsCallError } from '../../src/ecs/errors.ts';
 import { RegionRateLimiter } from '../../src/ecs/rate-limit.ts';
 import type { RateLimiterOptions } from '../../src/ecs/rate-limit.ts';
+import { noFence } from '../../src/runtime/fence.ts';
 import { resilient } from '../../src/ecs/resilient.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { FakeEcsApi, ecsError } from '../support/fake-ecs.ts';
@@ -201,7 +202,7 @@ describe('resilient()', function () {
       sleep: async (ms) => clock.advance(ms),
     });
     const fake = new FakeEcsApi('cn-hangzhou').addInstance('i-1', 'Running').addInstance('i-2', 'Stopped');
-    const api = resilient(fake, limiter, { retries, minTimeoutMs: 1, maxTimeoutMs: 2 });
+    const api = resilient(fake, limiter, { retries, minTimeoutMs: 1, maxTimeoutMs: 2 }, noFence);
     return { clock, limiter, fake, api };
   }
 

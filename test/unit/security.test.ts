@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
 import { boundMessage, MAX_MESSAGE_LENGTH } from '../../src/api/conditions.ts';
 import { fromSdkError } from '../../src/ecs/errors.ts';
+import { accountKey, signingKey } from '../../src/ecs/target.ts';
 import { CredentialsError, SecretCredentials } from '../../src/kube/credentials.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -24,7 +25,7 @@ function secretApi(data: Record<string, Buffer> | undefined): CoreV1Api {
 }
 
 async function credentialsError(data: Record<string, Buffer> | undefined): Promise<CredentialsError> {
-  const source = new SecretCredentials(secretApi(data), 30_000);
+  const source = new SecretCredentials(secretApi(data));
   try {
     await source.resolve('team-a', 'ecs-credentials');
   } catch (err) {
@@ -147,13 +148,14 @@ describe('security: no secret in logs, bounded and clean messages', function () 
       });
     }
 
-    it('good credentials are keyed by a digest, not by their value', async () => {
-      const source = new SecretCredentials(secretApi(good), 30_000);
+    it('good credentials are grouped by AccessKeyId and a digest, never by their value', async () => {
+      const source = new SecretCredentials(secretApi(good));
       const r = await source.resolve('team-a', 'ecs-credentials');
-      assert.match(r.credentialsKey, /^secret:[0-9a-f]{20}$/);
       assert.equal(r.accessKey?.accessKeySecret, PLANTED);
-      // What can end up in logs, metrics labels or errors: the key only.
-      assert.equal(JSON.stringify({ ...r, accessKey: undefined }).includes(PLANTED), false);
+      const target = { regionId: 'cn-hangzhou', ...r };
+      // What can end up in logs, metrics labels or errors: the keys only.
+      for (const key of [accountKey(target), signingKey(target)]) assert.equal(key.includes(PLANTED), false, key);
+      assert.match(signingKey(target), /^cn-hangzhou\|[^|]+\|[0-9a-f]{16}$/);
     });
   });
 });

@@ -85,16 +85,16 @@ describe('--metrics-secure and --metrics-cert-dir', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('plain HTTP by default; --metrics-secure and --metrics-secure=true turn it on', () => {
-    assert.equal(parseFlags([], {}).metricsSecure, false);
-    assert.equal(parseFlags(['--metrics-secure'], {}).metricsSecure, true);
-    assert.equal(parseFlags(['--metrics-secure=true'], {}).metricsSecure, true);
-    assert.equal(parseFlags(['--metrics-secure=false'], {}).metricsSecure, false);
-    assert.equal(parseFlags(['--metrics-secure'], {}).metricsCertDir, undefined);
+    assert.equal(parseFlags([], { env: {} }).metricsSecure, false);
+    assert.equal(parseFlags(['--metrics-secure'], { env: {} }).metricsSecure, true);
+    assert.equal(parseFlags(['--metrics-secure=true'], { env: {} }).metricsSecure, true);
+    assert.equal(parseFlags(['--metrics-secure=false'], { env: {} }).metricsSecure, false);
+    assert.equal(parseFlags(['--metrics-secure'], { env: {} }).metricsCertDir, undefined);
   });
 
   it('a directory holding a matching tls.crt and tls.key is taken, and loaded', () => {
     const certDir = write('good', { 'tls.crt': good.cert, 'tls.key': good.key });
-    assert.equal(parseFlags(['--metrics-secure', '--metrics-cert-dir', certDir], {}).metricsCertDir, certDir);
+    assert.equal(parseFlags(['--metrics-secure', '--metrics-cert-dir', certDir], { env: {} }).metricsCertDir, certDir);
     const loaded = loadCertDir(certDir);
     assert.equal(loaded.cert, good.cert);
     assert.equal(loaded.source, certDir);
@@ -113,7 +113,7 @@ describe('--metrics-secure and --metrics-cert-dir', () => {
     it(`${b.name}: FlagError on one line`, () => {
       const d = b.files ? write('bad', b.files) : '/unused';
       assert.throws(
-        () => parseFlags(b.argv(d), {}),
+        () => parseFlags(b.argv(d), { env: {} }),
         (err: unknown) => err instanceof FlagError && b.message.test(err.message) && !err.message.includes('\n'),
       );
     });

@@ -1,6 +1,6 @@
 // The workqueue, driven by a FakeClock: dedup, one worker per key, delayed adds, per-key backoff.
 import assert from 'node:assert/strict';
-import { Workqueue } from '../../src/runtime/workqueue.ts';
+import { GatedQueue, Workqueue } from '../../src/runtime/workqueue.ts';
 import type { QueueMetricsSink, WorkqueueOptions } from '../../src/runtime/workqueue.ts';
 import { FakeClock, flushMicrotasks } from '../support/fake-clock.ts';
 
@@ -305,5 +305,22 @@ describe('Workqueue', function () {
       q.addRateLimited('a');
       assert.equal(metrics.retries, 1);
     });
+  });
+});
+
+describe('GatedQueue (a standby queues nothing)', () => {
+  it('drops adds before start, replays the cache at start, passes adds through after', () => {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const cache = ['ns/a', 'ns/b'];
+    const gate = new GatedQueue({ add: (k) => added.push(k), remove: (k) => removed.push(k) }, () => cache);
+    gate.add('ns/a');
+    gate.remove('ns/gone');
+    assert.deepEqual([added, removed], [[], []]);
+    gate.start();
+    assert.deepEqual(added, ['ns/a', 'ns/b']);
+    gate.add('ns/c');
+    gate.remove('ns/b');
+    assert.deepEqual([added, removed], [['ns/a', 'ns/b', 'ns/c'], ['ns/b']]);
   });
 });

@@ -4,11 +4,23 @@ import { Reason } from '../../api/reasons.ts';
 import type { Observation } from '../../ecs/gateway.ts';
 import type { Action, Outcome } from './outcome.ts';
 
-/** An action this controller issued recently (kept in memory only). */
+/** The last Stop/Start call accepted for this resource, as its status records it. */
 export interface RecentRequest {
   generation: number;
   action: Action['kind'];
   at: number;
+}
+
+/**
+ * The last accepted Stop/Start call as the persisted status records it (pure). Derived from the
+ * status, not kept in memory, so a restart or a failover inside the window does not ask again.
+ */
+export function requestInFlight(status: EcsInstancePowerStatus | undefined): RecentRequest | undefined {
+  const last = status?.lastRequest;
+  if (!last) return undefined;
+  const at = Date.parse(last.time);
+  if (!Number.isFinite(at)) return undefined;
+  return { generation: last.generation, action: last.action === 'Stop' ? 'stop' : 'start', at };
 }
 
 export interface DecideInput {
@@ -41,6 +53,20 @@ export function decide(input: DecideInput): Decision {
   }
   const seen: InstanceStatus = observation.status;
   const desired = spec.desiredState;
+  const recent = input.recentRequest;
+
+  // A describe right after an accepted call can still show the state before it (ECS reports a
+  // stop a moment later). When the desired state has changed since (a new spec), that stale
+  // Running must not pass for convergence while the instance is in fact stopping.
+  if (recent && input.now - recent.at < input.requestGraceMs && seen === restingBefore(recent.action) && seen === desired) {
+    const call = recent.action === 'stop' ? 'StopInstance' : 'StartInstance';
+    return report({
+      kind: 'inProgress',
+      reason: recent.action === 'stop' ? Reason.Stopping : Reason.Starting,
+      instanceStatus: seen,
+      message: `Waiting for the ${call} accepted at ${new Date(recent.at).toISOString()} to show before acting for ${desired}`,
+    });
+  }
 
   if (seen === desired) {
     return report({ kind: 'converged', reason: desired, instanceStatus: seen, message: `Instance ${spec.instanceId} is ${seen}` });
@@ -53,6 +79,17 @@ export function decide(input: DecideInput): Decision {
     });
   }
   if (seen === 'Pending' || seen === 'Starting' || seen === 'Stopping') {
+    const ours = recent && recent.generation === input.generation && recent.action === (seen === 'Stopping' ? 'stop' : 'start');
+    if (ours && (desired === 'Stopped') === (seen === 'Stopping')) {
+      // The transition we asked for: the status keeps saying so, one write fewer per stop.
+      const ready = findCondition(input.status?.conditions, 'Ready');
+      return report({
+        kind: 'inProgress',
+        reason: recent.action === 'stop' ? Reason.StopRequested : Reason.StartRequested,
+        instanceStatus: seen,
+        message: ready?.message ?? `Instance ${spec.instanceId} is ${seen}; desired ${desired}`,
+      });
+    }
     return report({
       kind: 'inProgress',
       reason: seen,
@@ -72,10 +109,9 @@ export function decide(input: DecideInput): Decision {
     return actUnlessLocked(action, observation, spec);
   }
 
-  const recent = input.recentRequest;
+  // Our own call for this action is on its way (for this generation or an earlier one).
   if (
     recent &&
-    recent.generation === input.generation &&
     recent.action === action.kind &&
     input.now - recent.at < input.requestGraceMs
   ) {
@@ -110,6 +146,11 @@ function actUnlessLocked(action: Action, o: Observation, spec: EcsInstancePowerS
     });
   }
   return { kind: 'act', action };
+}
+
+/** The resting state an instance leaves when the action is accepted. */
+function restingBefore(action: Action['kind']): InstanceStatus {
+  return action === 'stop' ? 'Running' : 'Stopped';
 }
 
 function report(outcome: Outcome): Decision {

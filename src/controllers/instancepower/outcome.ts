@@ -11,6 +11,8 @@ export type Outcome =
       instanceStatus?: InstanceStatus;
       message: string;
       requestId?: string;
+      /** Set when this pass's Stop/Start call was accepted: persisted, so a restart or a new leader waits for it too. */
+      requested?: { action: 'Stop' | 'Start'; at: number };
     }
   | { kind: 'drifted'; instanceStatus: InstanceStatus; message: string }
   | { kind: 'dryRunPassed'; instanceStatus?: InstanceStatus; message: string; requestId?: string }

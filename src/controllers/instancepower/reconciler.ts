@@ -2,19 +2,19 @@ import type { EcsInstancePower, EcsInstancePowerSpec, EcsInstancePowerStatus, In
 import { findCondition } from '../../api/conditions.ts';
 import { EventReason, Reason } from '../../api/reasons.ts';
 import type { ReconcileResult } from '../../runtime/result.ts';
-import { done } from '../../runtime/result.ts';
+import { done, unparked, type ReconcileContext } from '../../runtime/result.ts';
+import { NotLeaderError } from '../../runtime/fence.ts';
 import { fromSdkError } from '../../ecs/errors.ts';
 import type { EcsGateway, EcsTarget, Observation } from '../../ecs/gateway.ts';
 import { CredentialsError } from '../../kube/credentials.ts';
 import type { CredentialsSource } from '../../kube/credentials.ts';
-import { isConflict } from '../../kube/errors.ts';
+import { describeKubeError, isConflict } from '../../kube/errors.ts';
 import type { EventRecorder } from '../../runtime/event-recorder.ts';
 import type { StatusWriter } from '../../runtime/status-writer.ts';
 import type { Logger } from '../../log.ts';
 import type { Clock } from '../../util/clock.ts';
-import { decide } from './decide.ts';
-import type { RecentRequest } from './decide.ts';
-import { eventsFor } from './events.ts';
+import { decide, requestInFlight } from './decide.ts';
+import { eventsFor, type EventSpec } from './events.ts';
 import type { Action, Outcome } from './outcome.ts';
 import { requeueFor } from './requeue.ts';
 import type { Timing } from './requeue.ts';
@@ -28,7 +28,7 @@ export interface ResourceLookup {
 }
 
 export interface ReconcilerDeps {
-  cache: ResourceLookup;
+  resources: ResourceLookup;
   gateway: EcsGateway;
   credentials: CredentialsSource;
   status: StatusWriter;
@@ -39,45 +39,42 @@ export interface ReconcilerDeps {
   log: Logger;
 }
 
+/** ECS shows an accepted stop a moment later; until then the instance is waited for, not asked again. */
+const MIN_REQUEST_GRACE_MS = 10_000;
+
 /**
  * One pass for one resource: read it from the cache, observe the instance, decide, act at most
- * once, and write the status only when it differs. Everything it decides comes from the pure
- * functions beside it; this file only does the I/O in order.
+ * once, and write the status only when it differs; events follow a write that landed. Everything
+ * it decides comes from the pure functions beside it and the persisted status; it keeps nothing
+ * between passes.
  */
 export class Reconciler {
-  private readonly recent = new Map<string, RecentRequest>();
+  constructor(private readonly deps: ReconcilerDeps) {}
 
-  constructor(private readonly d: ReconcilerDeps) {}
-
-  forget(key: string): void {
-    this.recent.delete(key);
-  }
-
-  async reconcile(key: string): Promise<ReconcileResult> {
-    const obj = this.d.cache.get(key);
-    if (!obj) {
-      this.recent.delete(key);
-      return done;
-    }
-    if (obj.metadata.deletionTimestamp) return done;
+  async reconcile(key: string, context: ReconcileContext = unparked): Promise<ReconcileResult> {
+    const obj = this.deps.resources.get(key);
+    if (!obj || obj.metadata.deletionTimestamp) return done;
     const generation = obj.metadata.generation ?? 0;
-    const now = this.d.clock.now();
-    const outcome = await this.outcomeFor(key, obj, generation, now);
+    const now = this.deps.clock.now();
+    const told: EventSpec[] = [];
+    const outcome = await this.outcomeFor(key, obj, generation, now, told, context);
 
     const next = nextStatus(obj.status, outcome, generation, new Date(now));
-    for (const e of eventsFor(obj.status, next, outcome)) this.d.events.emit(obj, e.type, e.reason, e.message);
-    this.logReadyChange(key, obj, next);
     if (!statusEqual(obj.status, next)) {
       try {
-        await this.d.status.write(obj, next);
+        await this.deps.status.write(obj, next);
       } catch (err) {
         if (isConflict(err)) {
           return { kind: 'error', error: new Error('status changed since it was read; retrying'), backoff: 'normal' };
         }
+        if (!(err instanceof NotLeaderError)) this.deps.log.warn('status write failed', { resource: key, error: describeKubeError(err) });
         throw err;
       }
     }
-    return requeueFor(outcome, this.d.timing, this.d.random);
+    // After the write: a pass retried on a 409 must not tell the same thing twice.
+    for (const e of [...told, ...eventsFor(obj.status, next, outcome)]) this.deps.events.emit(obj, e.type, e.reason, e.message);
+    this.logReadyChange(key, obj, next);
+    return requeueFor(outcome, this.deps.timing, this.deps.random);
   }
 
   /** One log line per Ready transition; terminal ones at error level, so logs alone show them. */
@@ -86,7 +83,7 @@ export class Reconciler {
     const after = findCondition(next.conditions, 'Ready');
     if (before?.status === after?.status && before?.reason === after?.reason) return;
     const stalled = findCondition(next.conditions, 'Stalled')?.status === 'True';
-    this.d.log[stalled ? 'error' : 'info']('Ready changed', {
+    this.deps.log[stalled ? 'error' : 'info']('Ready changed', {
       resource: key,
       instanceId: obj.spec?.instanceId,
       ready: after?.status,
@@ -95,7 +92,15 @@ export class Reconciler {
     });
   }
 
-  private async outcomeFor(key: string, obj: EcsInstancePower, generation: number, now: number): Promise<Outcome> {
+  /** `told` collects events that only this pass knows of (drift found before acting). */
+  private async outcomeFor(
+    key: string,
+    obj: EcsInstancePower,
+    generation: number,
+    now: number,
+    told: EventSpec[],
+    context: ReconcileContext,
+  ): Promise<Outcome> {
     const invalid = invalidSpec(obj.spec);
     if (invalid) return { kind: 'terminalError', reason: Reason.InvalidSpec, message: `InvalidSpec: ${invalid}` };
     const spec = obj.spec;
@@ -110,7 +115,7 @@ export class Reconciler {
 
     let target: EcsTarget;
     try {
-      const creds = await this.d.credentials.resolve(obj.metadata.namespace ?? 'default', spec.credentialsSecretRef?.name);
+      const creds = await this.deps.credentials.resolve(obj.metadata.namespace ?? 'default', spec.credentialsSecretRef?.name);
       target = { regionId: spec.regionId, ...creds };
     } catch (err) {
       if (err instanceof CredentialsError) {
@@ -121,7 +126,7 @@ export class Reconciler {
 
     let observation: Observation;
     try {
-      observation = await this.d.gateway.observe(target, spec.instanceId);
+      observation = await context.park(this.deps.gateway.observe(target, spec.instanceId));
     } catch (err) {
       const e = fromSdkError(err);
       const c = e.classification;
@@ -140,37 +145,37 @@ export class Reconciler {
       generation,
       status: obj.status,
       observation,
-      recentRequest: this.recent.get(key),
+      recentRequest: requestInFlight(obj.status),
       now,
-      requestGraceMs: 2 * this.d.timing.pollIntervalMs,
+      requestGraceMs: Math.max(2 * this.deps.timing.pollIntervalMs, MIN_REQUEST_GRACE_MS),
     });
     if (decision.kind === 'report') return decision.outcome;
 
     const ready = findCondition(obj.status?.conditions, 'Ready');
     if (ready?.status === 'True' && ready.observedGeneration === generation && !spec.dryRun) {
-      this.d.events.emit(obj, 'Normal', EventReason.DriftDetected, `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}`);
+      told.push({ type: 'Normal', reason: EventReason.DriftDetected, message: `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}` });
     }
-    return this.act(key, obj, spec, target, decision.action, observation.status, generation, now);
+    return this.act({ key, spec, target, action: decision.action, seen: observation.status, context });
   }
 
-  private async act(
-    key: string,
-    obj: EcsInstancePower,
-    spec: EcsInstancePowerSpec,
-    target: EcsTarget,
-    action: Action,
-    seen: InstanceStatus | undefined,
-    generation: number,
-    now: number,
-  ): Promise<Outcome> {
+  /** The one Stop/Start call of a pass (a share of a batch, parked while the batch fills). */
+  private async act(request: {
+    key: string;
+    spec: EcsInstancePowerSpec;
+    target: EcsTarget;
+    action: Action;
+    seen: InstanceStatus | undefined;
+    context: ReconcileContext;
+  }): Promise<Outcome> {
+    const { key, spec, target, action, seen, context } = request;
     const call = action.kind === 'stop' ? 'StopInstance' : 'StartInstance';
-    const log = this.d.log.with({ resource: key, instanceId: spec.instanceId, region: spec.regionId });
+    const log = this.deps.log.with({ resource: key, instanceId: spec.instanceId, region: spec.regionId });
     try {
-      const r =
+      const r = await context.park(
         action.kind === 'stop'
-          ? await this.d.gateway.stop(target, spec.instanceId, stopOptions(spec))
-          : await this.d.gateway.start(target, spec.instanceId, startOptions(spec));
-      this.recent.set(key, { generation, action: action.kind, at: now });
+          ? this.deps.gateway.stop(target, spec.instanceId, stopOptions(spec))
+          : this.deps.gateway.start(target, spec.instanceId, startOptions(spec)),
+      );
       log.info(`${call} accepted`, { requestId: r.requestId, dryRun: spec.dryRun ?? false });
       if (spec.dryRun) {
         return { kind: 'dryRunPassed', ...(seen ? { instanceStatus: seen } : {}), message: `${call} validated (RequestId ${r.requestId})`, requestId: r.requestId };
@@ -178,11 +183,13 @@ export class Reconciler {
       return {
         kind: 'inProgress',
         reason: action.kind === 'stop' ? Reason.StopRequested : Reason.StartRequested,
-        ...(seen ? { instanceStatus: seen } : {}),
+        ...(r.currentStatus ? { instanceStatus: r.currentStatus } : seen ? { instanceStatus: seen } : {}),
         message: `${call} accepted for ${spec.instanceId} (RequestId ${r.requestId})`,
         requestId: r.requestId,
+        requested: { action: action.kind === 'stop' ? 'Stop' : 'Start', at: this.deps.clock.now() },
       };
     } catch (err) {
+      if (err instanceof NotLeaderError) throw err;
       const e = fromSdkError(err);
       const c = e.classification;
       log.info(`${call} failed`, { code: e.code, requestId: e.requestId, class: c.errorClass });
@@ -207,10 +214,10 @@ export class Reconciler {
 
   /** Two resources for one instance would fight; the oldest keeps it, the others are InvalidSpec. */
   private rivalOwner(key: string, obj: EcsInstancePower): string | undefined {
-    const keys = this.d.cache.claimants(obj.spec.regionId, obj.spec.instanceId);
+    const keys = this.deps.resources.claimants(obj.spec.regionId, obj.spec.instanceId);
     if (keys.length < 2) return undefined;
     const rank = (k: string): [number, string] => {
-      const o = k === key ? obj : this.d.cache.get(k);
+      const o = k === key ? obj : this.deps.resources.get(k);
       const t = o?.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).getTime() : Number.MAX_SAFE_INTEGER;
       return [t, k];
     };

@@ -1,4 +1,4 @@
-import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus } from '../../api/types.ts';
+import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus, LastRequest } from '../../api/types.ts';
 import { findCondition, setCondition } from '../../api/conditions.ts';
 import { Reason } from '../../api/reasons.ts';
 import type { Outcome } from './outcome.ts';
@@ -21,7 +21,7 @@ export function nextStatus(
   generation: number,
   now: Date,
 ): EcsInstancePowerStatus {
-  const t = conditionsFor(prev, outcome, generation);
+  const t = conditionsFor(prev, withStreakMessage(prev, outcome), generation);
   let conditions: Condition[] = [...(prev?.conditions ?? [])];
   const apply = (type: ConditionType, v: Triple['ready']): void => {
     if (v === 'keep') {
@@ -44,6 +44,10 @@ export function nextStatus(
   const requestId = 'requestId' in outcome ? outcome.requestId : undefined;
   const lastRequestId = requestId ?? prev?.lastRequestId;
   const convergedGeneration = outcome.kind === 'converged' ? generation : prev?.convergedGeneration;
+  const lastRequest: LastRequest | undefined =
+    outcome.kind === 'inProgress' && outcome.requested
+      ? { action: outcome.requested.action, time: new Date(outcome.requested.at).toISOString(), generation }
+      : prev?.lastRequest;
   const keepsGeneration = t.ready === 'keep' && t.reconciling === 'keep';
   const observedGeneration = keepsGeneration && prev?.observedGeneration !== undefined ? prev.observedGeneration : generation;
   return {
@@ -51,8 +55,29 @@ export function nextStatus(
     ...(instanceStatus ? { instanceStatus } : {}),
     ...(lastRequestId ? { lastRequestId } : {}),
     ...(convergedGeneration !== undefined ? { convergedGeneration } : {}),
+    ...(lastRequest ? { lastRequest } : {}),
     conditions,
   };
+}
+
+const ECS_CODE = /^([A-Za-z][A-Za-z0-9._-]*): /;
+const MESSAGE_PREFIX = /^(Retrying|Blocked until a person acts): /;
+
+/**
+ * While the same error keeps coming back, the message keeps the RequestId of the first failure of
+ * the streak (API.md): a retry with a new RequestId must not rewrite the status. Every RequestId
+ * is in the logs.
+ */
+function withStreakMessage(prev: EcsInstancePowerStatus | undefined, outcome: Outcome): Outcome {
+  if (outcome.kind !== 'transientError' && outcome.kind !== 'terminalError' && outcome.kind !== 'observeFailed') return outcome;
+  const code = ECS_CODE.exec(outcome.message)?.[1];
+  if (!code) return outcome;
+  for (const c of prev?.conditions ?? []) {
+    if (c.reason !== outcome.reason) continue;
+    const message = c.message.replace(MESSAGE_PREFIX, '');
+    if (ECS_CODE.exec(message)?.[1] === code) return { ...outcome, message };
+  }
+  return outcome;
 }
 
 function conditionsFor(prev: EcsInstancePowerStatus | undefined, outcome: Outcome, generation: number): Triple {
@@ -117,5 +142,12 @@ function canonical(s: EcsInstancePowerStatus | undefined): string {
   const conds = [...(s.conditions ?? [])]
     .sort((x, y) => x.type.localeCompare(y.type))
     .map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration ?? null]);
-  return JSON.stringify([s.observedGeneration ?? null, s.instanceStatus ?? null, s.lastRequestId ?? null, s.convergedGeneration ?? null, conds]);
+  return JSON.stringify([
+    s.observedGeneration ?? null,
+    s.instanceStatus ?? null,
+    s.lastRequestId ?? null,
+    s.lastRequest ? [s.lastRequest.action, s.lastRequest.time, s.lastRequest.generation] : null,
+    s.convergedGeneration ?? null,
+    conds,
+  ]);
 }

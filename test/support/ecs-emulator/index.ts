@@ -4,9 +4,11 @@
  */
 export type {
   AccessKey,
+  BucketQuota,
   EcsEmulator,
   EmulatedInstance,
   EmulatedInstanceInit,
+  EmulatedInstancePatch,
   EmulatorOptions,
   Fault,
   FaultKind,
@@ -15,8 +17,11 @@ export type {
   RecordedCall,
   StartOptions,
   StoppedMode,
+  ThrottlingCode,
+  WindowQuota,
 } from './types.ts';
-export { startEcsEmulator, API_VERSION } from './server.ts';
+export { startEcsEmulator, API_VERSION, DEFAULT_ACCEPT_LAG_MS, DEFAULT_TAG_FILTER_LIMIT } from './server.ts';
+export { shapeOf } from './instance-types.ts';
 export { ERROR_CATALOGUE } from './errors.ts';
 export { signRequest, rfc3986, acsDate } from './signature.ts';
 export type { SignRequestInput, SignedRequest } from './signature.ts';

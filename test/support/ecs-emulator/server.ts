@@ -5,29 +5,26 @@
  * Order of processing for a call: latency -> injected fault -> signature -> version/action ->
  * throttling -> action. A call answered by a fault, a signature error or throttling changes nothing.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ACTIONS, instanceIdsOf } from './actions.ts';
+import { ACTIONS } from './actions.ts';
+import { handleAdmin } from './admin.ts';
+import type { DescribeContext } from './describe.ts';
 import { EcsApiError, ecsError, messageOf, statusOf } from './errors.ts';
-import {
-  ACS3_ALGORITHM,
-  canonicalRequest,
-  parseAuthorization,
-  parseQuery,
-  safeEqualHex,
-  sha256Hex,
-  signatureOf,
-  stringToSign,
-} from './signature.ts';
-import { InstanceStore, isInstanceStatus, toView } from './state.ts';
+import { FaultBoard } from './faults.ts';
+import { instanceIdsOf } from './params.ts';
+import { parseAuthorization, parseQuery } from './signature.ts';
+import { InstanceStore } from './state.ts';
 import { Throttler } from './throttle.ts';
+import { RequestVerifier } from './verify.ts';
 import type {
   AccessKey,
   EcsEmulator,
   EmulatedInstance,
   EmulatedInstanceInit,
+  EmulatedInstancePatch,
   Fault,
   FaultKind,
   InstanceStatus,
@@ -37,12 +34,11 @@ import type {
 } from './types.ts';
 
 export const API_VERSION = '2014-05-26';
-const DATE_TOLERANCE_MS = 15 * 60 * 1000;
+/** What the emulator calls realistic: a stop is accepted, describes show it a second later. */
+export const DEFAULT_ACCEPT_LAG_MS = 1000;
+/** ECS documents at most 1,000 results for a tag-filtered query. */
+export const DEFAULT_TAG_FILTER_LIMIT = 1000;
 const DEFAULT_ACCESS_KEY: AccessKey = { accessKeyId: 'test-ak', accessKeySecret: 'test-secret' };
-
-interface ActiveFault extends Fault {
-  remaining: number;
-}
 
 interface Call {
   requestId: string;
@@ -66,12 +62,11 @@ class Emulator implements EcsEmulator {
   port = 0;
 
   private readonly now: () => number;
-  private readonly wallClock: () => number;
   private readonly store: InstanceStore;
+  private readonly describeContext: DescribeContext;
   private readonly throttler: Throttler;
-  private readonly keys = new Map<string, AccessKey>();
-  private readonly nonces = new Map<string, number>();
-  private faults: ActiveFault[] = [];
+  private readonly verifier: RequestVerifier;
+  private readonly faults = new FaultBoard();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private readonly sockets = new Set<Socket>();
   private readonly server = createServer((req, res) => {
@@ -87,14 +82,19 @@ class Emulator implements EcsEmulator {
 
   constructor(private readonly opts: StartOptions) {
     this.now = opts.now ?? Date.now;
-    this.wallClock = opts.wallClock ?? Date.now;
     this.store = new InstanceStore(this.now, {
-      stopMs: opts.stopMs ?? 2000,
-      forceStopMs: opts.forceStopMs ?? 300,
-      startMs: opts.startMs ?? 1000,
+      stopMs: nonNegative('stopMs', opts.stopMs, 2000),
+      forceStopMs: nonNegative('forceStopMs', opts.forceStopMs, 300),
+      startMs: nonNegative('startMs', opts.startMs, 1000),
+      acceptLagMs: nonNegative('acceptLagMs', opts.acceptLagMs, DEFAULT_ACCEPT_LAG_MS),
+      describeLagMs: nonNegative('describeLagMs', opts.describeLagMs, 0),
     });
+    this.describeContext = {
+      tagFilterLimit: nonNegative('tagFilterLimit', opts.tagFilterLimit, DEFAULT_TAG_FILTER_LIMIT),
+      tokenKey: randomBytes(16),
+    };
     this.throttler = new Throttler(this.now, opts.quotas);
-    for (const k of opts.accessKeys ?? [DEFAULT_ACCESS_KEY]) this.keys.set(k.accessKeyId, k);
+    this.verifier = new RequestVerifier(opts.accessKeys ?? [DEFAULT_ACCESS_KEY], opts.wallClock ?? Date.now);
     this.server.keepAliveTimeout = 60_000;
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -128,14 +128,14 @@ class Emulator implements EcsEmulator {
   }
 
   instances(): EmulatedInstance[] {
-    return this.store.list().map(toView);
+    return this.store.views();
   }
 
   setStatus(id: string, status: InstanceStatus, holdMs?: number): void {
     this.store.setStatus(id, status, holdMs);
   }
 
-  update(id: string, patch: Partial<Omit<EmulatedInstanceInit, 'instanceId'>>): void {
+  update(id: string, patch: EmulatedInstancePatch): void {
     this.store.update(id, patch);
   }
 
@@ -144,13 +144,11 @@ class Emulator implements EcsEmulator {
   }
 
   injectFault(f: Fault): void {
-    const count = f.count ?? 1;
-    if (!(count > 0)) throw new Error('injectFault: count must be > 0');
-    this.faults.push({ ...f, remaining: count });
+    this.faults.inject(f);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   setQuota(action: string, q: Quota | undefined): void {
@@ -200,7 +198,7 @@ class Emulator implements EcsEmulator {
     const path = qi < 0 ? rawUrl : rawUrl.slice(0, qi);
     const rawQuery = qi < 0 ? '' : rawUrl.slice(qi + 1);
 
-    if (path.startsWith('/_emulator/')) return this.admin(req, res, path, rawQuery, body);
+    if (path.startsWith('/_emulator/')) return handleAdmin(this, req, res, path, rawQuery, body);
 
     let gone = false;
     res.once('close', () => {
@@ -239,7 +237,7 @@ class Emulator implements EcsEmulator {
     await this.sleep(this.opts.latencyMs ?? 0);
     if (this.closed) return;
 
-    const fault = this.takeFault(action, params);
+    const fault = this.faults.take(action, params);
     if (fault) {
       const kind: FaultKind = fault.kind ?? 'error';
       switch (kind) {
@@ -291,15 +289,22 @@ class Emulator implements EcsEmulator {
   private async process(call: Call, badQuery: boolean, fault: FaultKind | undefined): Promise<void> {
     try {
       if (badQuery) throw ecsError('InvalidParameter', 'The query string is not well formed.');
-      this.verify(call);
+      this.verifier.verify({
+        method: call.method,
+        path: call.path,
+        params: call.params,
+        body: call.body,
+        header: (n) => this.header(call.req, n),
+        headerNames: Object.keys(call.req.headers),
+      });
       const version = this.header(call.req, 'x-acs-version') ?? call.params.Version;
       if (!version) throw ecsError('MissingParameter', 'The input parameter "Version" that is mandatory for processing this request is not supplied.');
       if (version !== API_VERSION) throw ecsError('InvalidVersion', `Specified parameter Version "${version}" is not valid.`);
       const handler = call.action ? ACTIONS[call.action] : undefined;
       if (!handler) throw ecsError('InvalidAction.NotFound', `Specified api "${call.action}" is not found, please check your url and method.`);
-      const wait = this.throttler.take(call.action, this.regionOf(call));
-      if (wait > 0) throw ecsError('Throttling.User', undefined, wait);
-      const result = handler(call.params, this.store);
+      const throttled = this.throttler.take(call.action, this.regionOf(call));
+      if (throttled) throw ecsError(throttled.code, undefined, throttled.retryAfterMs);
+      const result = handler(call.params, this.store, this.describeContext);
       if (call.clientGone()) {
         // The change happened; nobody hears the answer.
         this.record(call, 0, 'ClientClosedRequest', fault);
@@ -322,79 +327,6 @@ class Emulator implements EcsEmulator {
   private header(req: IncomingMessage, n: string): string | undefined {
     const v = req.headers[n];
     return Array.isArray(v) ? v.join(',') : v;
-  }
-
-  /** ACS3-HMAC-SHA256 verification; throws the gateway's error. */
-  private verify(call: Call): void {
-    const h = (n: string): string | undefined => this.header(call.req, n);
-    const authz = h('authorization');
-    if (!authz) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Authorization header is missing.');
-    const auth = parseAuthorization(authz);
-    if (auth.algorithm !== ACS3_ALGORITHM) {
-      throw ecsError('IncompleteSignature', `The request signature does not conform to Aliyun standards: unsupported algorithm "${auth.algorithm}".`);
-    }
-    if (!auth.credential || !auth.signedHeaders || !auth.signature) {
-      throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Credential, SignedHeaders and Signature are required.');
-    }
-    const key = this.keys.get(auth.credential);
-    if (!key) throw ecsError('InvalidAccessKeyId.NotFound');
-    if (key.inactive) throw ecsError('InvalidAccessKeyId.Inactive');
-
-    const date = h('x-acs-date');
-    if (!date || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(date) || Number.isNaN(Date.parse(date))) {
-      throw ecsError('InvalidTimeStamp.Format');
-    }
-    if (Math.abs(this.wallClock() - Date.parse(date)) > DATE_TOLERANCE_MS) throw ecsError('InvalidTimeStamp.Expired');
-
-    const token = h('x-acs-security-token');
-    if ((key.securityToken ?? '') !== (token ?? '')) throw ecsError('InvalidSecurityToken.MismatchWithAccessKey');
-    const akHeader = h('x-acs-accesskey-id');
-    if (akHeader !== undefined && akHeader !== auth.credential) throw ecsError('InvalidSecurityToken.MismatchWithAccessKey');
-
-    const signed = auth.signedHeaders;
-    if (!signed.includes('host')) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: header "host" must be signed.');
-    for (const name of Object.keys(call.req.headers)) {
-      if (name.startsWith('x-acs-') && !signed.includes(name)) {
-        throw ecsError('IncompleteSignature', `The request signature does not conform to Aliyun standards: header "${name}" must be signed.`);
-      }
-    }
-    const payloadHash = h('x-acs-content-sha256');
-    if (!payloadHash) throw ecsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: x-acs-content-sha256 is missing.');
-    if (payloadHash !== sha256Hex(call.body)) throw ecsError('SignatureDoesNotMatch', 'Specified x-acs-content-sha256 does not match the request body.');
-
-    const canonical = canonicalRequest(call.method, call.path, call.params, (n) => h(n) ?? '', signed, payloadHash);
-    const toSign = stringToSign(canonical);
-    if (!safeEqualHex(signatureOf(key.accessKeySecret, toSign), auth.signature.toLowerCase())) {
-      throw ecsError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${toSign}`);
-    }
-
-    const nonce = h('x-acs-signature-nonce');
-    if (!nonce) throw ecsError('MissingSignatureNonce');
-    const nonceKey = `${auth.credential}|${nonce}`;
-    const wall = this.wallClock();
-    if ((this.nonces.get(nonceKey) ?? -Infinity) > wall) throw ecsError('SignatureNonceUsed');
-    this.nonces.set(nonceKey, wall + 2 * DATE_TOLERANCE_MS);
-    if (this.nonces.size > 100_000) {
-      for (const [k, exp] of this.nonces) if (exp <= wall) this.nonces.delete(k);
-    }
-  }
-
-  private takeFault(action: string, params: Record<string, string>): ActiveFault | undefined {
-    if (this.faults.length === 0) return undefined;
-    let ids: string[] | undefined;
-    const idx = this.faults.findIndex((f) => {
-      if (f.action !== undefined && f.action !== action) return false;
-      if (f.instanceId !== undefined) {
-        ids ??= instanceIdsOf(params);
-        if (!ids.includes(f.instanceId)) return false;
-      }
-      return true;
-    });
-    const f = idx < 0 ? undefined : this.faults[idx];
-    if (!f) return undefined;
-    f.remaining -= 1;
-    if (f.remaining <= 0) this.faults.splice(idx, 1);
-    return f;
   }
 
   private send(call: Call, status: number, body: string, contentType = 'application/json;charset=utf-8', extra: Record<string, string> = {}): void {
@@ -442,80 +374,12 @@ class Emulator implements EcsEmulator {
     const max = this.opts.maxRecordedCalls;
     if (max !== undefined && this.calls.length > max) this.calls.splice(0, this.calls.length - max);
   }
+}
 
-  // ------------------------------------------------------------------ admin API
-
-  /**
-   * GET  /_emulator/instances            -> EmulatedInstance[]
-   * POST /_emulator/instances            body EmulatedInstanceInit -> 201
-   * GET  /_emulator/instances/ID         -> EmulatedInstance
-   * POST /_emulator/instances/ID         body patch (Partial<EmulatedInstanceInit>, `status` like setStatus)
-   * POST /_emulator/faults               body Fault
-   * DELETE /_emulator/faults
-   * POST /_emulator/quotas/ACTION        body Quota, or {} to remove
-   * GET  /_emulator/stats                -> { calls, byAction: {action: {code: n}} }
-   * GET  /_emulator/calls?since=N        -> RecordedCall[] from index N
-   * GET  /_emulator/healthz              -> ok
-   */
-  private admin(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): void {
-    const json = (status: number, v: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
-    };
-    const method = req.method ?? 'GET';
-    const parts = path.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
-    try {
-      const input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
-      const [what, id] = parts;
-      if (what === 'healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      if (what === 'instances' && id === undefined && method === 'GET') return json(200, this.instances());
-      if (what === 'instances' && id === undefined && method === 'POST') {
-        this.addInstance(input as unknown as EmulatedInstanceInit);
-        return json(201, this.instance(String(input.instanceId)));
-      }
-      if (what === 'instances' && id !== undefined) {
-        if (!this.store.get(id)) return json(404, { error: `no instance ${id}` });
-        if (method === 'POST') {
-          const { status, ...rest } = input;
-          this.update(id, rest as Partial<EmulatedInstanceInit>);
-          if (status !== undefined) {
-            if (!isInstanceStatus(status)) return json(400, { error: `bad status ${String(status)}` });
-            this.setStatus(id, status, typeof input.holdMs === 'number' ? input.holdMs : undefined);
-          }
-        } else if (method === 'DELETE') {
-          this.removeInstance(id);
-          return json(200, {});
-        }
-        return json(200, this.instance(id));
-      }
-      if (what === 'faults' && method === 'POST') {
-        this.injectFault(input as Fault);
-        return json(201, {});
-      }
-      if (what === 'faults' && method === 'DELETE') {
-        this.clearFaults();
-        return json(200, {});
-      }
-      if (what === 'quotas' && id !== undefined && method === 'POST') {
-        this.setQuota(id, typeof input.perSecond === 'number' ? (input as unknown as Quota) : undefined);
-        return json(200, {});
-      }
-      if (what === 'stats') {
-        const byAction: Record<string, Record<string, number>> = {};
-        for (const c of this.calls) {
-          const a = (byAction[c.action || '(none)'] ??= {});
-          a[c.code] = (a[c.code] ?? 0) + 1;
-        }
-        return json(200, { calls: this.calls.length, byAction });
-      }
-      if (what === 'calls') {
-        const since = Number(parseQuery(rawQuery).since ?? 0) || 0;
-        return json(200, this.calls.slice(since));
-      }
-      return json(404, { error: `no route ${method} ${path}` });
-    } catch (e) {
-      return json(400, { error: e instanceof Error ? e.message : String(e) });
-    }
-  }
+function nonNegative(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!(v >= 0)) throw new Error(`startEcsEmulator: ${name} must be >= 0, got ${String(v)}`);
+  return v;
 }
 
 export async function startEcsEmulator(opts: StartOptions = {}): Promise<EcsEmulator> {

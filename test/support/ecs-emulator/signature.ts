@@ -1,5 +1,5 @@
 /**
- * ACS3-HMAC-SHA256, as `@alicloud/openapi-core` computes it (see /work/shared/spec/ECS.md).
+ * ACS3-HMAC-SHA256, as `@alicloud/openapi-core` computes it (see README.md in this folder).
  * Used by the emulator to verify requests, and exported so tests can sign raw requests
  * (replayed nonces, stale dates) the SDK would never send.
  */

@@ -31,7 +31,34 @@ export interface EmulatedInstanceInit {
   noStock?: boolean;
   /** StoppedMode recorded for a Stopped instance. Default `KeepCharging`. */
   stoppedMode?: 'KeepCharging' | 'StopCharging';
+  /**
+   * No capacity until this time on the emulator's `now` clock: StartInstance answers 403
+   * `OperationDenied.NoStock` while `now() < noStockUntil`, then capacity is back.
+   */
+  noStockUntil?: number;
+  /** Like `noStockUntil`, relative: no capacity for this many ms from the moment it is set. */
+  noStockForMs?: number;
+  /**
+   * The next K start attempts of this instance (StartInstance or StartInstances, dry runs not
+   * counted) answer `OperationDenied.NoStock`; then capacity is back.
+   */
+  noStockAttempts?: number;
+  /**
+   * Hibernation configured on the instance (`HibernationOptions.Configured` in DescribeInstances).
+   * StopInstance with `Hibernate=true` on an instance without it answers 403 `InvalidInstanceId.NotSupport`.
+   * Default false.
+   */
+  hibernationConfigured?: boolean;
+  /** ECS tags (key -> value). `update` replaces the whole map. Default none. */
+  tags?: Record<string, string>;
+  /** vCPUs reported as `Cpu`. Default: derived from `instanceType` (see `instance-types.ts`). */
+  cpu?: number;
+  /** Memory in MiB reported as `Memory`. Default: derived from `instanceType`. */
+  memoryMiB?: number;
 }
+
+/** What may change on an existing instance (`update`, admin `POST /_emulator/instances/ID`). */
+export type EmulatedInstancePatch = Partial<Omit<EmulatedInstanceInit, 'instanceId'>>;
 
 /** Snapshot of an emulated instance, status computed from the clock at the time of the call. */
 export interface EmulatedInstance {
@@ -46,10 +73,28 @@ export interface EmulatedInstance {
   locks: string[];
   kmsUnauthorized: boolean;
   noStock: boolean;
-  /** What DescribeInstances reports: the stop mode when Stopping/Stopped, else `Not-applicable`. */
+  /** The stop mode when Stopping/Stopped, else `Not-applicable` (of `status`, not of `describedStatus`). */
   stoppedMode: StoppedMode;
-  /** Clock time (ms) at which the current transitional status settles; undefined when stable. */
+  /**
+   * What DescribeInstances / DescribeInstanceStatus answer now. Differs from `status` during the
+   * acceptance lag (`acceptLagMs`: still Running after an accepted stop) and with `describeLagMs`.
+   */
+  describedStatus: InstanceStatus;
+  /**
+   * Clock time (ms) of the next change of `status` (end of a transition); undefined when stable.
+   * During the acceptance lag this is the end of the whole stop or start.
+   */
   transitionEndsAt: number | undefined;
+  /** Set by `noStockUntil` / `noStockForMs`; undefined when not set. */
+  noStockUntil: number | undefined;
+  /** Start attempts left that answer NoStock. */
+  noStockAttempts: number;
+  hibernationConfigured: boolean;
+  /** The last accepted stop asked for `Hibernate=true` (cleared by a start). */
+  hibernated: boolean;
+  tags: Record<string, string>;
+  cpu: number;
+  memoryMiB: number;
 }
 
 export interface AccessKey {
@@ -61,11 +106,31 @@ export interface AccessKey {
   inactive?: boolean;
 }
 
-export interface Quota {
+/** Codes a quota answers with (HTTP 400, the SDK throws `ThrottlingError`). */
+export type ThrottlingCode = 'Throttling.User' | 'Throttling' | 'Throttling.Api';
+
+/**
+ * Token bucket: `perSecond` refill, `burst` size. An empty bucket answers `code` (default
+ * `Throttling.User`) with `x-acs-retry-after: <ms until a token>`.
+ */
+export interface BucketQuota {
   perSecond: number;
   /** Bucket size; default max(1, perSecond). */
   burst?: number;
+  code?: ThrottlingCode;
 }
+
+/**
+ * What ECS does: `perMinute` calls per calendar minute (of the `now` clock). Once used up, calls
+ * answer `code` (default `Throttling.User`) WITHOUT `x-acs-retry-after` until the next minute starts.
+ */
+export interface WindowQuota {
+  perMinute: number;
+  code?: ThrottlingCode;
+}
+
+/** Per (action, region) flow control; see `throttle.ts`. */
+export type Quota = BucketQuota | WindowQuota;
 
 export interface EmulatorOptions {
   /** Default one pair: `test-ak` / `test-secret`. */
@@ -76,9 +141,26 @@ export interface EmulatorOptions {
   forceStopMs?: number;
   /** Start duration (also Pending -> Running), default 1000 ms. */
   startMs?: number;
+  /**
+   * Acceptance lag, default 1000 ms: after an accepted stop (start), describes still report
+   * Running (Stopped) for this long, then Stopping (Starting) for `stopMs` (`startMs`). The
+   * instance is already busy: a second stop or a start answers 403 `IncorrectInstanceStatus`.
+   */
+  acceptLagMs?: number;
+  /**
+   * Eventual consistency, default 0: Describe* report the power state (Status, StoppedMode) as it
+   * was this many ms ago. Existence, tags and other attributes are always current.
+   */
+  describeLagMs?: number;
+  /**
+   * At most this many instances match a DescribeInstances query with `Tag.N` filters (ECS
+   * documents 1,000 and points to ListTagResources beyond); the rest are silently left out.
+   * Default 1000; `Infinity` lifts it.
+   */
+  tagFilterLimit?: number;
   /** Added (real time) to every response, faulted ones included. Default 0. */
   latencyMs?: number;
-  /** Per-action token buckets (see `throttle.ts` for the scope). */
+  /** Per-action quotas, token bucket or per-minute window (see `throttle.ts` for the scope). */
   quotas?: Record<string, Quota>;
   /** Injectable clock (ms) for the state machine, throttling and `RecordedCall.time`. Default `Date.now`. */
   now?: () => number;
@@ -157,10 +239,12 @@ export interface EcsEmulator {
    */
   setStatus(id: string, status: InstanceStatus, holdMs?: number): void;
   /** E.g. lift a lock: `update(id, { locks: [] })`. `status` in the patch behaves like `setStatus`. */
-  update(id: string, patch: Partial<Omit<EmulatedInstanceInit, 'instanceId'>>): void;
+  update(id: string, patch: EmulatedInstancePatch): void;
+  /** Releases the instance: it vanishes from every describe and calls naming it answer NotFound. */
   removeInstance(id: string): void;
   injectFault(f: Fault): void;
   clearFaults(): void;
+  /** Replaces the quota of `action` (all regions); `undefined` removes it. */
   setQuota(action: string, q: Quota | undefined): void;
   /** Every call, faulted and rejected ones included, oldest first. */
   readonly calls: RecordedCall[];
