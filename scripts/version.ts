@@ -1,6 +1,6 @@
 // The version lives in package.json; everything else that names a release (the image tag in
 // deploy/kustomization.yaml, remote kustomize refs, the GitOps manifests' tags, the Helm
-// chart's appVersion, the docs' examples) is found here and checked against it
+// chart's version and appVersion, the docs' examples) is found here and checked against it
 // (test/unit/version.test.ts) or rewritten to it:
 //
 //   npm version 0.2.0          # bumps package.json, then runs `npm run version` (this, --write)
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Each pattern's group 1 is a release tag (v1.2.3) or, for appVersion, a bare version. */
+/** Each pattern's group 1 is a release tag (v1.2.3) or, in a Helm chart, a bare version. */
 const PATTERNS: RegExp[] = [
   // ghcr.io/ecs-power/ecs-power:v0.1.0, github.com/ecs-power/ecs-power//deploy?ref=v0.1.0
   /ecs-power\/ecs-power(?::|\/\/[^\s'"\]]*\?ref=)(v\d+\.\d+\.\d+)/g,
@@ -20,12 +20,13 @@ const PATTERNS: RegExp[] = [
   /\bnewTag:\s*["']?(v\d+\.\d+\.\d+)/g,
   /\btargetRevision:\s*["']?(v\d+\.\d+\.\d+)/g,
   /^\s*tag:\s*["']?(v\d+\.\d+\.\d+)/gm,
-  // Helm chart
+  // Helm chart (Chart.yaml's version is the release version too)
   /^appVersion:\s*["']?v?(\d+\.\d+\.\d+)/gm,
 ];
+const CHART_VERSION = /^version:\s*["']?(\d+\.\d+\.\d+)/gm;
 
-/** Where references are looked for: text files outside dependencies, builds and the history. */
-const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage']);
+/** Where references are looked for: text files outside dependencies, builds, the history and the tests (whose fixtures name made-up versions). */
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage', 'test']);
 const SKIP_FILES = new Set(['package-lock.json', 'CHANGELOG.md', 'package.json']);
 const TEXT = /\.(ya?ml|md|json|ts|mjs|tpl|txt|sh)$|(^|\/)Dockerfile$/;
 
@@ -57,7 +58,7 @@ export function findVersionReferences(root = REPO_ROOT): VersionReference[] {
   for (const path of files(root)) {
     if (path === fileURLToPath(import.meta.url)) continue; // the patterns above
     const text = readFileSync(path, 'utf8');
-    for (const pattern of PATTERNS) {
+    for (const pattern of path.endsWith('/Chart.yaml') ? [...PATTERNS, CHART_VERSION] : PATTERNS) {
       for (const m of text.matchAll(pattern)) {
         const at = m.index + m[0].lastIndexOf(m[1]!);
         refs.push({ file: relative(root, path), line: text.slice(0, at).split('\n').length, found: m[1]! });

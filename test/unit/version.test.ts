@@ -31,7 +31,7 @@ describe('version: package.json is the one place', () => {
 
   it('the references are found where releases are named (image tag, GitOps tags, docs)', () => {
     const files = new Set(refs.map((r) => r.file));
-    for (const f of ['deploy/kustomization.yaml', 'deploy/argocd/application.yaml', 'deploy/flux/ecs-power.yaml', 'Dockerfile', 'docs/deploy.md']) {
+    for (const f of ['deploy/kustomization.yaml', 'deploy/argocd/application.yaml', 'deploy/flux/ecs-power.yaml', 'charts/ecs-power/Chart.yaml', 'Dockerfile', 'docs/deploy.md']) {
       assert.ok(files.has(f), `no release reference found in ${f}`);
     }
   });
@@ -46,7 +46,7 @@ describe('version: package.json is the one place', () => {
     assert.match(pkg.scripts['version'] ?? '', /scripts\/version\.ts --write/);
     const tmp = mkdtempSync(join(tmpdir(), 'ecs-power-version-'));
     try {
-      for (const p of ['package.json', 'Dockerfile', 'deploy', 'docs']) cpSync(join(REPO_ROOT, p), join(tmp, p), { recursive: true });
+      for (const p of ['package.json', 'Dockerfile', 'deploy', 'docs', 'charts']) cpSync(join(REPO_ROOT, p), join(tmp, p), { recursive: true });
       const before = findVersionReferences(tmp);
       assert.ok(before.length >= 5);
       const changed = writeVersion('9.8.7', tmp);
@@ -55,6 +55,10 @@ describe('version: package.json is the one place', () => {
       assert.equal(after.length, before.length, 'the same references, rewritten');
       assert.deepEqual(after.filter((r) => r.found !== 'v9.8.7' && r.found !== '9.8.7'), []);
       assert.equal((parse(readFileSync(join(tmp, 'deploy/kustomization.yaml'), 'utf8')) as { images: Array<{ newTag: string }> }).images[0]!.newTag, 'v9.8.7');
+      assert.deepEqual(
+        (({ version: v, appVersion }) => ({ v, appVersion }))(parse(readFileSync(join(tmp, 'charts/ecs-power/Chart.yaml'), 'utf8')) as { version: string; appVersion: string }),
+        { v: '9.8.7', appVersion: '9.8.7' },
+      );
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
