@@ -22,6 +22,7 @@ import { LeaderElector } from './runtime/leader-election.ts';
 import { Metrics } from './runtime/metrics.ts';
 import type { ControllerRunner } from './runtime/runner.ts';
 import { serve } from './runtime/server.ts';
+import { secureMetricsServing } from './runtime/metrics-auth.ts';
 import { PatchStatusWriter, pacedStatusWriter, type StatusWriter } from './runtime/status-writer.ts';
 import type { Clock } from './util/clock.ts';
 import { realClock } from './util/clock.ts';
@@ -157,7 +158,9 @@ export class Operator {
 
   async start(): Promise<void> {
     const { config } = this.options;
-    const metricsServer = await serve(config.metricsBindAddress, { registry: this.metrics.registry });
+    const secure = config.metricsSecure ? secureMetricsServing({ ...(config.metricsCertDir ? { certDir: config.metricsCertDir } : {}), kubeConfig: this.options.kubeConfig, log: this.options.log }) : undefined;
+    const metricsServer = await serve(config.metricsBindAddress, { registry: this.metrics.registry }, secure);
+    if (secure) this.options.log.info('metrics served over HTTPS to authorized callers', { certificate: secure.certSource });
     if (metricsServer) {
       this.servers.push(metricsServer.server);
       this.metricsPort = metricsServer.port;

@@ -585,7 +585,7 @@ describe('deploy/ (kubectl kustomize)', function () {
     const containers = get(d, 'spec.template.spec.containers') as Obj[];
     assert.equal(containers.length, 1);
     const c = containers[0]!;
-    assert.equal(c['image'], 'ghcr.io/ecs-power/ecs-power:v0.1.0');
+    assert.equal(c['image'], `ghcr.io/ecs-power/ecs-power:v${(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version}`);
     assert.equal(c['command'], undefined, 'the image ENTRYPOINT runs node dist/main.js');
     // no --leader-election-namespace: the Lease is in POD_NAMESPACE, so the base is relocatable
     assert.deepEqual(c['args'], [
