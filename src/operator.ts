@@ -53,6 +53,7 @@ export class Operator {
   private readonly informers: CacheLifecycle[];
   private readonly controllers: ControllerRunner[];
   private readonly elector: LeaderElector | undefined;
+  private readonly events: AggregatingEventRecorder;
   private readonly servers: Server[] = [];
   private controllersStarted = false;
   private stopping = false;
@@ -127,13 +128,13 @@ export class Operator {
     const writeBudget = new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock);
     const statusWriter = <S extends object>(plural: string): StatusWriter<S> =>
       pacedStatusWriter(new PatchStatusWriter<S>(custom, plural), writeBudget, fence, (result) => metrics.statusWrites.inc({ result }));
-    const events = new AggregatingEventRecorder(core, log, {
+    const events = (this.events = new AggregatingEventRecorder(core, log, {
       component: 'ecs-power-controller',
       clock,
       qps: config.eventQps,
       burst: config.eventBurst,
       onDropped: () => metrics.eventsDropped.inc(),
-    });
+    }));
 
     this.controllers = [
       setUpInstancePowerController({
@@ -190,6 +191,7 @@ export class Operator {
     this.stopping = true;
     const drained = await Promise.all(this.controllers.map((controller) => controller.stop(this.options.config.shutdownTimeoutMs)));
     await this.elector?.stop();
+    this.events.close();
     await Promise.all(this.informers.map((informer) => informer.stop()));
     await Promise.all(
       this.servers.map(

@@ -350,7 +350,7 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
 
   it('has the status fields, with conditions as metav1.Condition', () => {
     const s = statusSchema.properties!;
-    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'desiredState', 'desiredStateSource', 'instanceStatus', 'lastRequest', 'lastRequestId', 'observedGeneration']);
+    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'desiredState', 'desiredStateSince', 'desiredStateSource', 'instanceStatus', 'lastRequest', 'lastRequestId', 'nextTransitionTime', 'observedGeneration']);
     assert.deepEqual(s['desiredState']!.enum, ['Stopped', 'Running']);
     for (const [source, ok] of [['spec', true], ['EcsPowerSchedule/office-hours', true], ['EcsPowerOverride/inc-1234', true], ['schedule', false], ['EcsPowerSchedule/', false]] as const) {
       assert.equal(validate(source, s['desiredStateSource']!).length === 0, ok, source);
