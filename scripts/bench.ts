@@ -36,6 +36,9 @@ const { values: args } = parseArgs({
     deployment: { type: 'boolean', default: false },
     'controller-args': { type: 'string', default: '--poll-interval 500ms --resync-period 5s' },
     'node-options': { type: 'string' },
+    // One schedule for every resource, one transition: time from the transition instant until all are Stopped.
+    schedule: { type: 'boolean', default: false },
+    'idle-seconds': { type: 'string', default: '20' },
   },
 });
 const N = Number(args.resources);
@@ -43,7 +46,8 @@ const REGIONS = args.regions.split(',');
 const QUOTA = Number(args.quota);
 const STOP_MS = Number(args['stop-ms']);
 const LATENCY_MS = Number(args['latency-ms']);
-const modes = args.modes.split(',') as Array<'batched' | 'single'>;
+const modes = (args.schedule ? ['batched'] : args.modes.split(',')) as Array<'batched' | 'single'>;
+const SCHEDULE = 'bench-calendar';
 const STEADY_S = Number(args['steady-seconds']);
 const CLK_TCK = 100;
 /** The emulator's default: an accepted stop shows a moment later, as on ECS. */
@@ -67,6 +71,8 @@ const NODE_OPTIONS = args['node-options'] ?? settings.nodeOptions;
 
 interface Result {
   mode: string;
+  /** --schedule: CPU seconds the controller used while idle between transitions, and over how long. */
+  idle?: { seconds: number; cpuSeconds: number };
   flags: string[];
   createSeconds: number;
   createRate: number;
@@ -98,7 +104,12 @@ async function createResources(cluster: TestCluster, ns: string): Promise<number
           version: VERSION,
           plural: PLURAL,
           namespace: ns,
-          body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: `r${i}` }, spec: { instanceId: `i-bench${i}`, regionId: regionOf(i), desiredState: 'Stopped' } },
+          body: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            metadata: { name: `r${i}` },
+            spec: { instanceId: `i-bench${i}`, regionId: regionOf(i), ...(args.schedule ? { scheduleRef: { name: SCHEDULE } } : { desiredState: 'Stopped' }) },
+          },
         });
       }
     }),
@@ -167,6 +178,18 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
     maxRecordedCalls: 1_000_000,
   });
   for (let i = 0; i < N; i++) emu.addInstance({ instanceId: `i-bench${i}`, regionId: regionOf(i) });
+  const api = cluster.kubeConfig().makeApiClient(CustomObjectsApi);
+  const scheduleSpec = (transition?: number) => ({
+    timeZone: 'UTC',
+    running: [{ from: '00:00', to: '00:00' }],
+    ...(transition ? { exceptions: [{ from: new Date(transition).toISOString(), to: new Date(transition + 3_600_000).toISOString(), desiredState: 'Stopped' }] } : {}),
+  });
+  if (args.schedule) {
+    await api.createNamespacedCustomObject({
+      group: GROUP, version: VERSION, plural: 'ecspowerschedules', namespace: ns,
+      body: { apiVersion: API_VERSION, kind: 'EcsPowerSchedule', metadata: { name: SCHEDULE }, spec: scheduleSpec() },
+    });
+  }
   log(`${mode}: creating ${N} resources`);
   const createSeconds = await createResources(cluster, ns);
   log(`${mode}: created in ${createSeconds.toFixed(1)} s (${(N / createSeconds).toFixed(0)} writes/s)`);
@@ -212,7 +235,29 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
     if (ready >= N) break;
     if (Date.now() > deadline) throw new Error(`${mode}: only ${ready}/${N} Ready before the timeout`);
   }
-  const readySeconds = (performance.now() - t0) / 1000;
+  let readySeconds = (performance.now() - t0) / 1000;
+  let idle: Result['idle'];
+  if (args.schedule) {
+    // All Running on the calendar; nothing to do until the transition: the controller should idle.
+    const idleSeconds = Number(args['idle-seconds']);
+    const cpuBefore = procStats(pid).cpu;
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    idle = { seconds: idleSeconds, cpuSeconds: procStats(pid).cpu - cpuBefore };
+    const transition = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
+    const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
+    await api.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: 'ecspowerschedules', namespace: ns, name: SCHEDULE, body: { spec: scheduleSpec(transition) } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    log(`${mode}: schedule transition at ${new Date(transition).toISOString()}`);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      text = await scrape(port);
+      if (Date.now() > transition && sum(text, 'ecspower_resources', { ready: 'True', desired_state: 'Stopped' }) >= N) break;
+      if (Date.now() > deadline) throw new Error(`${mode}: not all Stopped before the timeout`);
+    }
+    readySeconds = (Date.now() - transition) / 1000;
+  }
   const atReady = procStats(pid);
   const { calls, throttled } = countCalls(emu);
   const statusWrites = sum(text, 'ecspower_status_writes_total');
@@ -252,6 +297,7 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
     heapUsedMb,
     cpuSeconds: end.cpu,
     ...(steady ? { steady } : {}),
+    ...(idle ? { idle } : {}),
   };
 }
 
@@ -259,7 +305,7 @@ const writesOf = (r: Result): number => (r.calls['StopInstance'] ?? 0) + (r.call
 
 function table(results: Result[]): string {
   const rows: Array<[string, (r: Result) => number, number]> = [
-    ['time until all Ready (s)', (r) => r.readySeconds, 1],
+    [args.schedule ? 'time from the transition until all Stopped (s)' : 'time until all Ready (s)', (r) => r.readySeconds, 1],
     ['ECS write calls', writesOf, 0],
     ['ECS write calls per resource', (r) => writesOf(r) / N, 4],
     ['StopInstance calls', (r) => r.calls['StopInstance'] ?? 0, 0],
@@ -297,7 +343,7 @@ async function main(): Promise<void> {
     const ecsFloor = callsPerRegion / QUOTA + (ACCEPT_LAG_MS + STOP_MS) / 1000;
     const writeFloor = N / createRate;
     const limit = Math.max(ecsFloor, writeFloor);
-    console.log(`\n### ecs-power benchmark: ${N} resources over ${REGIONS.length} regions\n`);
+    console.log(`\n### ecs-power benchmark: ${N} resources over ${REGIONS.length} regions${args.schedule ? ', one schedule transition' : ''}\n`);
     console.log(`Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\``);
     console.log(`Controller NODE_OPTIONS: ${NODE_OPTIONS ? `\`${NODE_OPTIONS}\`` : '(none)'}; every other flag at its default.`);
     console.log(
@@ -315,6 +361,9 @@ async function main(): Promise<void> {
       );
     }
     for (const r of results) {
+      if (r.idle) {
+        console.log(`Between transitions (${r.idle.seconds} s, all converged, nothing due): ${r.idle.cpuSeconds.toFixed(2)} CPU-seconds (${((r.idle.cpuSeconds / r.idle.seconds) * 1000).toFixed(0)} millicores).`);
+      }
       if (!r.steady) continue;
       const perHour = (n: number): number => (n / r.steady!.seconds) * 3600;
       console.log(

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_OVERRIDE_DURATION_MS } from './api/schedule-types.ts';
 import type { LogFormat, LogLevel } from './log.ts';
+import { certDirProblem } from './runtime/serving-cert.ts';
 import { parseDuration } from './util/duration.ts';
 
 export interface Config {
@@ -8,6 +9,8 @@ export interface Config {
   namespace?: string;
   selector?: string;
   metricsBindAddress: string;
+  metricsSecure: boolean;
+  metricsCertDir?: string;
   healthProbeBindAddress: string;
   leaderElect: boolean;
   leaderElectionId: string;
@@ -67,6 +70,8 @@ export const FLAGS: Record<string, FlagDef> = {
   namespace: { kind: 'string', set: str((c, v) => (c.namespace = v)), help: 'watch one namespace only (default all)' },
   selector: { kind: 'string', set: str((c, v) => (c.selector = v)), help: 'label selector of the resources to manage' },
   'metrics-bind-address': { kind: 'address', set: str((c, v) => (c.metricsBindAddress = v)), help: 'metrics endpoint address; 0 disables' },
+  'metrics-secure': { kind: 'bool', set: (c, v) => (c.metricsSecure = v === true), help: 'serve /metrics over HTTPS to callers allowed to get /metrics (TokenReview, SubjectAccessReview)' },
+  'metrics-cert-dir': { kind: 'string', set: str((c, v) => (c.metricsCertDir = v)), help: 'directory with tls.crt and tls.key for --metrics-secure (default: self-signed at start)' },
   'health-probe-bind-address': { kind: 'address', set: str((c, v) => (c.healthProbeBindAddress = v)), help: '/healthz and /readyz address; 0 disables' },
   'leader-elect': { kind: 'bool', set: (c, v) => (c.leaderElect = v === true), help: 'use a coordination.k8s.io/v1 Lease' },
   'leader-election-id': { kind: 'string', set: str((c, v) => (c.leaderElectionId = v)), help: 'name of the Lease' },
@@ -113,6 +118,7 @@ export const FALLBACK_NAMESPACE = 'ecs-power-system';
 export function defaults(): Config {
   return {
     metricsBindAddress: ':8080',
+    metricsSecure: false,
     healthProbeBindAddress: ':8081',
     leaderElect: false,
     leaderElectionId: 'ecs-power-controller',
@@ -172,6 +178,11 @@ export function parseFlags(argv: readonly string[], environment: Environment = {
   }
   if (!leaseNamespaceGiven) {
     config.leaderElectionNamespace = environment.env['POD_NAMESPACE'] || environment.podNamespace?.() || FALLBACK_NAMESPACE;
+  }
+  if (config.metricsCertDir !== undefined) {
+    if (!config.metricsSecure) throw new FlagError('--metrics-cert-dir needs --metrics-secure');
+    const problem = certDirProblem(config.metricsCertDir);
+    if (problem) throw new FlagError(`invalid value ${JSON.stringify(config.metricsCertDir)} for flag --metrics-cert-dir: ${problem}`);
   }
   if (config.renewDeadlineMs >= config.leaseDurationMs) {
     throw new FlagError('--leader-election-renew-deadline must be shorter than --leader-election-lease-duration');

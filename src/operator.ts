@@ -24,6 +24,7 @@ import { LeaderElector } from './runtime/leader-election.ts';
 import { Metrics } from './runtime/metrics.ts';
 import type { ControllerRunner } from './runtime/runner.ts';
 import { serve } from './runtime/server.ts';
+import { secureMetricsServing } from './runtime/metrics-auth.ts';
 import { PatchStatusWriter, pacedStatusWriter, type StatusWriter } from './runtime/status-writer.ts';
 import type { Clock } from './util/clock.ts';
 import { realClock } from './util/clock.ts';
@@ -54,6 +55,7 @@ export class Operator {
   private readonly informers: CacheLifecycle[];
   private readonly controllers: ControllerRunner[];
   private readonly elector: LeaderElector | undefined;
+  private readonly events: AggregatingEventRecorder;
   private readonly servers: Server[] = [];
   private controllersStarted = false;
   private stopping = false;
@@ -128,17 +130,19 @@ export class Operator {
     const writeBudget = new TokenBucket(config.kubeApiQps, config.kubeApiBurst, clock);
     const statusWriter = <S extends object>(plural: string): StatusWriter<S> =>
       pacedStatusWriter(new PatchStatusWriter<S>(custom, plural), writeBudget, fence, (result) => metrics.statusWrites.inc({ result }));
-    const events = new AggregatingEventRecorder(core, log, {
+    const events = (this.events = new AggregatingEventRecorder(core, log, {
       component: 'ecs-power-controller',
       clock,
       qps: config.eventQps,
       burst: config.eventBurst,
       onDropped: () => metrics.eventsDropped.inc(),
-    });
+    }));
 
     this.controllers = [
       setUpInstancePowerController({
         powers: this.powers,
+        schedules: this.schedules,
+        overrides: this.overrides,
         gateway,
         credentials: new SecretCredentials(core, {
           clock,
@@ -175,7 +179,9 @@ export class Operator {
 
   async start(): Promise<void> {
     const { config } = this.options;
-    const metricsServer = await serve(config.metricsBindAddress, { registry: this.metrics.registry });
+    const secure = config.metricsSecure ? secureMetricsServing({ ...(config.metricsCertDir ? { certDir: config.metricsCertDir } : {}), kubeConfig: this.options.kubeConfig, log: this.options.log }) : undefined;
+    const metricsServer = await serve(config.metricsBindAddress, { registry: this.metrics.registry }, secure);
+    if (secure) this.options.log.info('metrics served over HTTPS to authorized callers', { certificate: secure.certSource });
     if (metricsServer) {
       this.servers.push(metricsServer.server);
       this.metricsPort = metricsServer.port;
@@ -205,6 +211,7 @@ export class Operator {
     this.stopping = true;
     const drained = await Promise.all(this.controllers.map((controller) => controller.stop(this.options.config.shutdownTimeoutMs)));
     await this.elector?.stop();
+    this.events.close();
     await Promise.all(this.informers.map((informer) => informer.stop()));
     await Promise.all(
       this.servers.map(

@@ -53,6 +53,10 @@ export interface EcsInstancePowerStatus {
   desiredState?: DesiredState;
   /** `spec`, `EcsPowerSchedule/<name>` or `EcsPowerOverride/<name>`. */
   desiredStateSource?: string;
+  /** Addition: when the effective desired state last changed by itself (a schedule transition, an override starting or ending). */
+  desiredStateSince?: string;
+  /** Addition: when the effective desired state may change by itself next (RFC 3339, whole seconds rounded up). */
+  nextTransitionTime?: string;
   instanceStatus?: InstanceStatus;
   lastRequestId?: string;
   /**

@@ -44,7 +44,15 @@ export class BatchingGateway implements EcsGateway {
         out.set(
           id,
           i && isInstanceStatus(i.status)
-            ? { instanceId: id, found: true, status: i.status, lockReasons: i.lockReasons, requestId }
+            ? {
+                instanceId: id,
+                found: true,
+                status: i.status,
+                lockReasons: i.lockReasons,
+                requestId,
+                ...(i.stoppedMode ? { stoppedMode: i.stoppedMode } : {}),
+                ...(i.vcpus !== undefined ? { vcpus: i.vcpus } : {}),
+              }
             : { instanceId: id, found: false, lockReasons: [], requestId },
         );
       }

@@ -36,6 +36,10 @@ export interface Observation {
   status?: InstanceStatus;
   lockReasons: string[];
   requestId?: string;
+  /** DescribeInstances' StoppedMode: KeepCharging, StopCharging or Not-applicable. */
+  stoppedMode?: string;
+  /** vCPUs (DescribeInstances' Cpu). */
+  vcpus?: number;
 }
 
 export interface ActionResult {
@@ -58,6 +62,8 @@ export interface DescribedInstance {
   instanceId: string;
   status: string;
   lockReasons: string[];
+  stoppedMode?: string;
+  vcpus?: number;
 }
 
 export interface BatchItemResult {

@@ -84,6 +84,8 @@ export class SdkEcsApi implements EcsApi {
         instanceId: i.instanceId ?? '',
         status: i.status ?? '',
         lockReasons: (i.operationLocks?.lockReason ?? []).map((l) => l.lockReason ?? '').filter((r) => r !== ''),
+        ...(i.stoppedMode ? { stoppedMode: i.stoppedMode } : {}),
+        ...(typeof i.cpu === 'number' ? { vcpus: i.cpu } : {}),
       })),
     };
   }

@@ -5,7 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { boundMessage } from '../api/conditions.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../util/clock.ts';
-import { realClock } from '../util/clock.ts';
+import { realClock, type Cancel } from '../util/clock.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 import { describeKubeError, isNotFound } from '../kube/errors.ts';
 
@@ -26,6 +26,8 @@ interface Series {
   lastWrittenAt: number;
   lastCount: number;
   pending: boolean;
+  /** A write of the newest count and message, due when the minimum interval has passed. */
+  flush: Cancel | undefined;
 }
 
 export interface AggregatingRecorderOptions {
@@ -92,6 +94,8 @@ export class AggregatingEventRecorder implements EventRecorder {
       s.count++;
       s.message = message;
       if (!s.pending && now - s.lastWrittenAt >= this.minInterval && this.takeToken()) void this.update(s);
+      // Otherwise the repeat is written later, even if nothing else happens: a last repeat is not lost.
+      else s.flush ??= this.clock.setTimer(() => this.flushSeries(s), Math.max(1, s.lastWrittenAt + this.minInterval - now));
       return;
     }
     if (!this.takeToken()) return;
@@ -115,6 +119,7 @@ export class AggregatingEventRecorder implements EventRecorder {
       lastWrittenAt: now,
       lastCount: 1,
       pending: true,
+      flush: undefined,
     };
     this.series.set(key, fresh);
     void this.create(fresh);
@@ -143,6 +148,24 @@ export class AggregatingEventRecorder implements EventRecorder {
     } finally {
       s.pending = false;
     }
+  }
+
+  /** Drops pending repeat writes (shutdown): Events are best effort. */
+  close(): void {
+    for (const s of this.series.values()) {
+      s.flush?.();
+      s.flush = undefined;
+    }
+  }
+
+  private flushSeries(s: Series): void {
+    s.flush = undefined;
+    if (s.count === s.lastCount) return;
+    if (s.pending) {
+      s.flush = this.clock.setTimer(() => this.flushSeries(s), this.minInterval);
+      return;
+    }
+    if (this.takeToken()) void this.update(s);
   }
 
   private async update(s: Series): Promise<void> {

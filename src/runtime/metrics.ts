@@ -2,6 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export const CONTROLLER_NAME = 'ecsinstancepower';
 
+/** DescribeInstances' StoppedMode values, the stopped_mode label of the savings counters. */
+export const STOPPED_MODES_REPORTED = ['StopCharging', 'KeepCharging', 'Not-applicable'] as const;
+
 /** controller-runtime's reconcile results. */
 const RECONCILE_RESULTS = ['success', 'error', 'requeue', 'requeue_after'] as const;
 const STATUS_WRITE_RESULTS = ['ok', 'conflict', 'error'] as const;
@@ -127,6 +130,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** SCHEDULES.md: from a transition instant (schedule or override) to the instance observed in the new state. */
+  readonly scheduleTransition = new Histogram({
+    name: 'ecspower_schedule_transition_seconds',
+    help: 'Seconds from a transition instant (schedule or override) to the instance observed in the new state, per resource',
+    buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+
+  /** SCHEDULES.md: seconds managed instances were observed Stopped while meant to be; the leader only. */
+  private readonly savingsHooks: Array<() => void> = [];
+
+  readonly stoppedSeconds: Counter<'namespace' | 'stopped_mode'> = ((hooks: Array<() => void>) =>
+    new Counter({
+      name: 'ecspower_stopped_seconds_total',
+      help: 'Seconds during which managed instances were observed Stopped while their effective desired state was Stopped',
+      labelNames: ['namespace', 'stopped_mode'] as const,
+      registers: [this.registry],
+      // Brings both savings counters up to the scrape instant (they are registered in this order).
+      collect() {
+        for (const hook of hooks) hook();
+      },
+    }))(this.savingsHooks);
+
+  readonly stoppedVcpuSeconds = new Counter({
+    name: 'ecspower_stopped_vcpu_seconds_total',
+    help: 'ecspower_stopped_seconds_total times the instances\' vCPUs (DescribeInstances Cpu)',
+    labelNames: ['namespace', 'stopped_mode'] as const,
+    registers: [this.registry],
+  });
+
   private resourceSource: () => Iterable<ResourceSummary> = () => [];
   /** Label sets of ecspower_resources published even when no resource has them (see countResources). */
   private readonly resourceLabelSets = new Map<string, ResourceLabels>(
@@ -214,7 +247,21 @@ export class Metrics {
     }
   }
 
+  /** Runs before the savings counters are scraped, to count open stretches up to now. */
+  beforeSavingsCollect(hook: () => void): void {
+    this.savingsHooks.push(hook);
+  }
+
+  /** Publishes the savings counters of a namespace at zero for every stopped mode, once it is first seen. */
+  initialiseNamespace(namespace: string): void {
+    for (const stopped_mode of STOPPED_MODES_REPORTED) {
+      this.stoppedSeconds.inc({ namespace, stopped_mode }, 0);
+      this.stoppedVcpuSeconds.inc({ namespace, stopped_mode }, 0);
+    }
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    this.scheduleTransition.zero({});
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     for (const result of STATUS_WRITE_RESULTS) this.statusWrites.inc({ result }, 0);
   }

@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { parseAddress } from '../config.ts';
+import { protectedServer, type Protection } from './protected-server.ts';
 
 export interface Probes {
   healthy(): boolean;
@@ -12,11 +13,12 @@ export interface Probes {
 export async function serve(
   address: string,
   routes: { registry?: Registry; probes?: Probes },
+  protection?: Protection,
 ): Promise<{ server: Server; port: number } | undefined> {
   if (address === '0') return undefined;
   const parsed = parseAddress(address);
   if (!parsed) throw new Error(`bad bind address ${address}`);
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, body: string, type = 'text/plain; charset=utf-8'): void => {
       res.writeHead(code, { 'content-type': type });
@@ -33,7 +35,8 @@ export async function serve(
     if (path === '/healthz' && routes.probes) return send(routes.probes.healthy() ? 200 : 500, routes.probes.healthy() ? 'ok' : 'unhealthy');
     if (path === '/readyz' && routes.probes) return send(routes.probes.ready() ? 200 : 503, routes.probes.ready() ? 'ok' : 'not ready');
     send(404, 'not found');
-  });
+  };
+  const server: Server = protection ? protectedServer(protection, handle) : createServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(parsed.port, parsed.host, () => resolve());

@@ -85,7 +85,7 @@ export class Resources {
       apiVersion: API_VERSION,
       kind: KIND,
       metadata: { name, namespace: this.namespace, ...(labels ? { labels } : {}) },
-      spec: { regionId: 'cn-hangzhou', desiredState: 'Stopped', ...spec },
+      spec: { regionId: 'cn-hangzhou', ...(spec.scheduleRef ? {} : { desiredState: 'Stopped' }), ...spec },
     };
     return (await this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, body })) as EcsInstancePower;
   }
@@ -100,6 +100,23 @@ export class Resources {
       { group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name, body: { spec } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     )) as EcsInstancePower;
+  }
+
+  /** Creates an EcsPowerSchedule or EcsPowerOverride in this namespace. */
+  async createOf(kind: 'EcsPowerSchedule' | 'EcsPowerOverride', name: string, spec: object, labels?: Record<string, string>): Promise<unknown> {
+    const plural = kind === 'EcsPowerSchedule' ? 'ecspowerschedules' : 'ecspoweroverrides';
+    const body = { apiVersion: API_VERSION, kind, metadata: { name, namespace: this.namespace, ...(labels ? { labels } : {}) }, spec };
+    return this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural, body });
+  }
+
+  async getOf<T>(kind: 'EcsPowerSchedule' | 'EcsPowerOverride', name: string): Promise<T> {
+    const plural = kind === 'EcsPowerSchedule' ? 'ecspowerschedules' : 'ecspoweroverrides';
+    return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural, name })) as T;
+  }
+
+  async deleteOf(kind: 'EcsPowerSchedule' | 'EcsPowerOverride', name: string): Promise<void> {
+    const plural = kind === 'EcsPowerSchedule' ? 'ecspowerschedules' : 'ecspoweroverrides';
+    await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural, name });
   }
 
   async delete(name: string): Promise<void> {

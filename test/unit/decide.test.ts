@@ -37,8 +37,10 @@ function statusWithReady(status: Condition['status'], reason: string, generation
 
 function input(over: Partial<DecideInput> & { seen?: InstanceStatus | 'NotFound' }): DecideInput {
   const seen = over.seen ?? 'Running';
+  const theSpec = over.spec ?? spec('Stopped');
   return {
-    spec: over.spec ?? spec('Stopped'),
+    spec: theSpec,
+    desired: over.desired ?? theSpec.desiredState ?? 'Stopped',
     generation: over.generation ?? 1,
     status: over.status,
     observation:
@@ -243,7 +245,7 @@ describe('decide()', () => {
       let status: EcsInstancePowerStatus | undefined;
       const pass = (seen: InstanceStatus, minute: number): Decision => {
         const d = decide(input({ spec: s, seen, generation: 1, status, now: NOW + minute * 60_000 }));
-        if (d.kind === 'report') status = nextStatus(status, d.outcome, 1, t(minute));
+        if (d.kind === 'report') status = nextStatus(status, d.outcome, 1, t(minute), { desiredState: 'Running', source: 'spec' });
         return d;
       };
       check(pass('Running', 0), { report: 'converged', reason: 'Running' });

@@ -1,6 +1,8 @@
-// No container engine runs here, so the image recipe is checked statically: base images pinned by
-// the Node.js major the tests use, a non-root numeric user, only dist/ and production
-// dependencies in the final stage, and an ENTRYPOINT whose file `npm run build` produces.
+// The image recipe, checked statically (test/e2e/image.test.ts builds and runs it with podman):
+// base images are build arguments whose defaults are the public images of the Node.js major the
+// tests use (node:<major>-bookworm-slim to build, distroless nodejs<major> to run), a non-root
+// numeric user, only dist/ and pruned production dependencies in a final stage that runs nothing,
+// and an ENTRYPOINT whose file `npm run build` produces.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,6 +12,9 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Instruction { op: string; args: string; line: number }
 interface Stage { from: string; name?: string; instructions: Instruction[] }
+
+/** ARGs declared before the first FROM (usable in FROM lines), with their defaults. */
+const globalArgs: Record<string, string> = {};
 
 /** Parses a Dockerfile into stages (comments, line continuations and parser directives handled). */
 function parseDockerfile(text: string): Stage[] {
@@ -26,7 +31,11 @@ function parseDockerfile(text: string): Stage[] {
     assert.ok(m, `Dockerfile line ${start + 1}: cannot parse ${line}`);
     const op = m[1]!.toUpperCase();
     const args = m[2]!.trim();
-    if (op === 'FROM') {
+    if (op === 'ARG' && stages.length === 0) {
+      const a = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(args);
+      assert.ok(a, `ARG ${args}`);
+      globalArgs[a[1]!] = a[2] ?? '';
+    } else if (op === 'FROM') {
       const f = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
       assert.ok(f, `FROM ${args}`);
       stages.push({ from: f[1]!, ...(f[2] ? { name: f[2] } : {}), instructions: [] });
@@ -47,37 +56,57 @@ const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
 const ops = (s: Stage, op: string) => s.instructions.filter((i) => i.op === op);
 const stageByName = (name: string) => stages.find((s) => s.name === name);
 
+/** A FROM value with ${ARG} replaced by the ARG's default (what a plain `docker build` uses). */
+const resolved = (from: string): string => from.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, name: string) => globalArgs[name] ?? `<undeclared ${name}>`);
+/** The stage a FROM names, following chains of stages (FROM modules AS build). */
+const rootOf = (s: Stage): Stage => {
+  const parent = stageByName(s.from);
+  return parent ? rootOf(parent) : s;
+};
+
 describe('Dockerfile', () => {
-  it('is multi-stage on node:<major>-bookworm-slim, the Node.js major the tests run on', () => {
-    assert.ok(stages.length >= 2, 'multi-stage');
-    // the tests run on the `node` devDependency (node_modules/.bin/node): same major
-    const testMajor = /(\d+)/.exec(pkg.devDependencies?.['node'] ?? '')?.[1];
-    assert.ok(testMajor, 'package.json has the node devDependency');
+  const testMajor = /(\d+)/.exec(pkg.devDependencies?.['node'] ?? '')?.[1];
+
+  it('base images are build arguments (a machine without registry access builds from local stand-ins)', () => {
+    assert.deepEqual(Object.keys(globalArgs).sort(), ['BUILD_IMAGE', 'RUNTIME_IMAGE']);
     for (const s of stages) {
       if (stageByName(s.from)) continue; // FROM an earlier stage
-      const m = /^node:(\d+)(?:\.\d+){0,2}-bookworm-slim(?:@sha256:[0-9a-f]{64})?$/.exec(s.from);
-      assert.ok(m, `base image ${s.from} is node:<major>-bookworm-slim`);
-      assert.equal(m[1], testMajor, `base image ${s.from} uses Node.js ${testMajor}`);
+      assert.match(s.from, /^\$\{(BUILD_IMAGE|RUNTIME_IMAGE)\}$/, `FROM ${s.from} is one of the two arguments`);
     }
+    assert.equal(final.from, '${RUNTIME_IMAGE}');
   });
 
-  it('builds with npm ci and npm run build in a build stage', () => {
+  it('defaults: node:<major>-bookworm-slim to build, distroless nodejs<major> to run, the Node.js major the tests run on', () => {
+    assert.ok(testMajor, 'package.json has the node devDependency');
+    const build = /^node:(\d+)(?:\.\d+){0,2}-bookworm-slim(?:@sha256:[0-9a-f]{64})?$/.exec(globalArgs['BUILD_IMAGE'] ?? '');
+    assert.ok(build, `BUILD_IMAGE ${globalArgs['BUILD_IMAGE']} is node:<major>-bookworm-slim`);
+    assert.equal(build[1], testMajor);
+    const runtime = /^gcr\.io\/distroless\/nodejs(\d+)-debian12(?::nonroot)?(?:@sha256:[0-9a-f]{64})?$/.exec(globalArgs['RUNTIME_IMAGE'] ?? '');
+    assert.ok(runtime, `RUNTIME_IMAGE ${globalArgs['RUNTIME_IMAGE']} is gcr.io/distroless/nodejs<major>-debian12`);
+    assert.equal(runtime[1], testMajor);
+    for (const s of stages) assert.doesNotMatch(resolved(rootOf(s).from), /undeclared/);
+  });
+
+  it('the local stand-ins are made for the same layout (node at /nodejs/bin/node in the runtime base)', () => {
+    const script = readFileSync(join(repo, 'test/support/provision-image.sh'), 'utf8');
+    assert.match(script, /copy_with_libs "\$root" "\$node_bin" \/nodejs\/bin\/node/);
+    assert.match(script, /nodejs-runtime/);
+  });
+
+  it('builds with npm ci (in the stage or the one it starts from) and npm run build, outside the final stage', () => {
     const build = stages.find((s) => ops(s, 'RUN').some((r) => /\bnpm run build\b/.test(r.args)));
     assert.ok(build, 'a stage runs npm run build');
     assert.notEqual(build, final, 'the build happens outside the final stage');
-    const runs = ops(build, 'RUN').map((r) => r.args);
+    const chain: Stage[] = [];
+    for (let s: Stage | undefined = build; s; s = stageByName(s.from)) chain.unshift(s);
+    const runs = chain.flatMap((s) => ops(s, 'RUN').map((r) => r.args));
     const ci = runs.findIndex((r) => /\bnpm ci\b/.test(r));
     assert.ok(ci >= 0 && ci < runs.findIndex((r) => /\bnpm run build\b/.test(r)), 'npm ci before npm run build');
     assert.equal(pkg.scripts['build'], 'tsc -p tsconfig.build.json');
-    // everything the build stage copies from the context exists in the repository
-    for (const c of ops(build, 'COPY').filter((i) => !i.args.includes('--from='))) {
-      const parts = c.args.split(/\s+/).filter((p) => !p.startsWith('--'));
-      for (const src of parts.slice(0, -1)) assert.ok(existsSync(join(repo, src)), `COPY source ${src} exists`);
-    }
   });
 
-  it('final stage: production dependencies and dist/ only', () => {
-    assert.deepEqual(ops(final, 'RUN'), [], 'the final stage runs nothing (no shell steps, no npm)');
+  it('final stage: pruned production dependencies and dist/ only', () => {
+    assert.deepEqual(ops(final, 'RUN'), [], 'the final stage runs nothing (distroless: no shell, no npm)');
     const copies = ops(final, 'COPY');
     assert.ok(copies.length > 0);
     const copied: string[] = [];
@@ -91,8 +120,10 @@ describe('Dockerfile', () => {
         if (base === 'node_modules') {
           const deps = from ? stageByName(from) : undefined;
           assert.ok(deps, 'node_modules comes from a stage');
-          assert.ok(ops(deps, 'RUN').some((r) => /\bnpm ci\b.*--omit=dev\b/.test(r.args)), `stage ${from} installs with npm ci --omit=dev`);
-          assert.ok(!ops(deps, 'RUN').some((r) => /\bnpm (ci|install)\b(?!.*--omit=dev)/.test(r.args)), `stage ${from} installs no dev dependencies`);
+          const runs = ops(deps, 'RUN').map((r) => r.args);
+          assert.ok(runs.some((r) => /\bnpm (ci|prune)\b.*--omit=dev\b/.test(r)), `stage ${from} drops dev dependencies (npm ci or npm prune --omit=dev)`);
+          assert.ok(runs.some((r) => /prune-node-modules\.mjs/.test(r)), `stage ${from} prunes TypeScript sources and source maps`);
+          assert.ok(!runs.some((r) => /\bnpm (ci|install)\b(?!.*--omit=dev)/.test(r)), `stage ${from} installs no dev dependencies itself`);
         } else if (base === 'dist') {
           assert.ok(from && ops(stageByName(from)!, 'RUN').some((r) => /\bnpm run build\b/.test(r.args)), 'dist comes from the build stage');
         } else {
@@ -101,7 +132,22 @@ describe('Dockerfile', () => {
       }
     }
     assert.deepEqual([...copied].sort(), ['dist', 'node_modules', 'package.json']);
-    assert.ok(ops(final, 'ENV').some((e) => /^NODE_ENV[= ]production$/.test(e.args)), 'NODE_ENV=production');
+    assert.ok(ops(final, 'ENV').some((e) => /(^|\s)NODE_ENV[= ]production\b/.test(e.args)), 'NODE_ENV=production');
+  });
+
+  it('every file a stage copies from the build context exists and is not in .dockerignore', () => {
+    const ignore = readFileSync(join(repo, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    for (const s of stages) {
+      for (const c of ops(s, 'COPY').filter((i) => !i.args.includes('--from='))) {
+        const parts = c.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+        for (const src of parts.slice(0, -1)) {
+          assert.ok(existsSync(join(repo, src)), `COPY source ${src} exists`);
+          const excluded = ignore.some((i) => !i.startsWith('!') && (src === i || src.startsWith(`${i}/`)));
+          const reincluded = ignore.includes(`!${src}`);
+          assert.ok(!excluded || reincluded, `COPY source ${src} is excluded by .dockerignore`);
+        }
+      }
+    }
   });
 
   it('final stage runs as a non-root numeric user', () => {
@@ -117,10 +163,11 @@ describe('Dockerfile', () => {
     assert.match(deployment, new RegExp(`runAsUser: ${m[1]}\\b`));
   });
 
-  it('ENTRYPOINT runs node dist/main.js (exec form)', () => {
+  it('ENTRYPOINT runs distroless\'s node on dist/main.js (exec form: no shell to start it)', () => {
     const eps = ops(final, 'ENTRYPOINT');
     assert.equal(eps.length, 1);
-    assert.deepEqual(JSON.parse(eps[0]!.args), ['node', 'dist/main.js']);
+    assert.deepEqual(JSON.parse(eps[0]!.args), ['/nodejs/bin/node', 'dist/main.js']);
+    assert.deepEqual(ops(final, 'WORKDIR').map((w) => w.args), ['/app']);
     assert.deepEqual(ops(final, 'CMD'), [], 'flags come from the Deployment args');
     assert.equal(pkg.main, 'dist/main.js');
     assert.equal(pkg.type, 'module', 'package.json (copied into the image) makes dist/*.js ES modules');

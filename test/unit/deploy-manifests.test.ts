@@ -350,7 +350,7 @@ describe('CRD crds/ecspower.io_ecsinstancepowers.yaml', () => {
 
   it('has the status fields, with conditions as metav1.Condition', () => {
     const s = statusSchema.properties!;
-    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'desiredState', 'desiredStateSource', 'instanceStatus', 'lastRequest', 'lastRequestId', 'observedGeneration']);
+    assert.deepEqual(Object.keys(s).sort(), ['conditions', 'convergedGeneration', 'desiredState', 'desiredStateSince', 'desiredStateSource', 'instanceStatus', 'lastRequest', 'lastRequestId', 'nextTransitionTime', 'observedGeneration']);
     assert.deepEqual(s['desiredState']!.enum, ['Stopped', 'Running']);
     for (const [source, ok] of [['spec', true], ['EcsPowerSchedule/office-hours', true], ['EcsPowerOverride/inc-1234', true], ['schedule', false], ['EcsPowerSchedule/', false]] as const) {
       assert.equal(validate(source, s['desiredStateSource']!).length === 0, ok, source);
@@ -585,7 +585,7 @@ describe('deploy/ (kubectl kustomize)', function () {
     const containers = get(d, 'spec.template.spec.containers') as Obj[];
     assert.equal(containers.length, 1);
     const c = containers[0]!;
-    assert.equal(c['image'], 'ghcr.io/ecs-power/ecs-power:v0.1.0');
+    assert.equal(c['image'], `ghcr.io/ecs-power/ecs-power:v${(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version}`);
     assert.equal(c['command'], undefined, 'the image ENTRYPOINT runs node dist/main.js');
     // no --leader-election-namespace: the Lease is in POD_NAMESPACE, so the base is relocatable
     assert.deepEqual(c['args'], [

@@ -49,11 +49,15 @@ describe('AggregatingEventRecorder', () => {
       await settle();
     }
     assert.deepEqual(writes.map((w) => w.kind), ['create'], 'repeats within 30 s wrote again');
+    clock.advance(25_000); // 30 s after the Event was created: the repeats so far are written
+    await settle();
+    assert.deepEqual(writes[1], { kind: 'patch', name: writes[0]!.name, count: 6, message: 'InternalError: boom (RequestId r5)' });
     clock.advance(30_000);
     rec.emit(obj('a'), 'Warning', 'InternalError', 'InternalError: boom (RequestId r6)');
     await settle();
-    assert.equal(writes.length, 2);
-    assert.deepEqual(writes[1], { kind: 'patch', name: writes[0]!.name, count: 7, message: 'InternalError: boom (RequestId r6)' });
+    assert.equal(writes.length, 3);
+    assert.deepEqual(writes[2], { kind: 'patch', name: writes[0]!.name, count: 7, message: 'InternalError: boom (RequestId r6)' });
+    rec.close();
   });
 
   it('keeps different reasons, types and objects apart', async () => {
@@ -121,5 +125,23 @@ describe('AggregatingEventRecorder', () => {
     await settle();
     assert.ok(writes[0]!.message.length <= 1024);
     assert.doesNotMatch(writes[0]!.message, /[\u0000-\u0008\u000b-\u001f]/);
+  });
+});
+
+describe('AggregatingEventRecorder: the last repeat of a streak', () => {
+  it('is written once the minimum interval has passed, even if nothing else is emitted', async () => {
+    const clock = new FakeClock(0);
+    const writes: Write[] = [];
+    const rec = new AggregatingEventRecorder(fakeApi(writes), silentLogger, { component: 'test', clock });
+    rec.emit(obj('a'), 'Normal', 'ScheduleTransition', 'from Running to Stopped');
+    await settle();
+    clock.advance(5_000);
+    rec.emit(obj('a'), 'Normal', 'ScheduleTransition', 'from Stopped to Running');
+    await settle();
+    assert.deepEqual(writes.map((w) => w.kind), ['create']);
+    clock.advance(25_000);
+    await settle();
+    assert.deepEqual(writes[1], { kind: 'patch', name: writes[0]!.name, count: 2, message: 'from Stopped to Running' });
+    rec.close();
   });
 });

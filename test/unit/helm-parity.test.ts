@@ -66,6 +66,12 @@ describe('Helm chart = kustomize install (helm template vs kubectl kustomize)', 
   const rows: { name: string; overlay: OverlayOptions; helm: TemplateOptions; withNamespace?: true }[] = [
     { name: 'defaults: every object of deploy/ but the Namespace', overlay: {}, helm: {} },
     { name: 'component prometheus', overlay: { components: ['prometheus'] }, helm: { values: { metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } } } },
+    { name: 'component metrics-secure', overlay: { components: ['metrics-secure'] }, helm: { values: { metrics: { secure: true } } } },
+    {
+      name: 'components prometheus + metrics-secure',
+      overlay: { components: ['prometheus', 'metrics-secure'] },
+      helm: { values: { metrics: { secure: true, serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } } },
+    },
     { name: 'component networkpolicy', overlay: { components: ['networkpolicy'] }, helm: { values: { networkPolicy: { enabled: true } } } },
     { name: 'component grafana-dashboard', overlay: { components: ['grafana-dashboard'] }, helm: { values: { grafanaDashboard: { enabled: true } } } },
     {

@@ -9,6 +9,7 @@ import type { EcsInstancePower } from '../../src/api/types.ts';
 import { EcsCallError } from '../../src/ecs/errors.ts';
 import type { ActionResult, EcsGateway, Observation } from '../../src/ecs/gateway.ts';
 import { Reconciler } from '../../src/controllers/instancepower/reconciler.ts';
+import type { OverrideInForce } from '../../src/controllers/instancepower/effective.ts';
 import { silentLogger } from '../../src/log.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
@@ -20,7 +21,9 @@ type Answer = { ok: true } | { code: string };
 type Step =
   | { kind: 'pass'; seen: Seen; answer: Answer; dt: number }
   | { kind: 'observeFails'; code: string; dt: number }
-  | { kind: 'edit'; field: 'desiredState' | 'dryRun' | 'driftPolicy' | 'other' };
+  | { kind: 'edit'; field: 'desiredState' | 'dryRun' | 'driftPolicy' | 'other' }
+  /** The effective desired state flips by itself (a schedule transition, an override): no new generation. */
+  | { kind: 'flip' };
 
 const seenArb: fc.Arbitrary<Seen> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom<Seen>('Running', 'Stopped') },
@@ -38,6 +41,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('pass' as const), seen: seenArb, answer: answerArb, dt: dtArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('observeFails' as const), code: fc.constantFrom(...OBSERVE_CODES), dt: dtArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('edit' as const), field: fc.constantFrom('desiredState' as const, 'dryRun' as const, 'driftPolicy' as const, 'other' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flip' as const) }) },
 );
 const specArb: fc.Arbitrary<EcsInstancePowerSpec> = fc.record({
   instanceId: fc.constant(ID),
@@ -55,6 +59,10 @@ interface PassRecord {
   step: number;
   generation: number;
   spec: EcsInstancePowerSpec;
+  /** The effective desired state of the pass (a flip's, else the spec's). */
+  desired: DesiredState;
+  /** Counts changes of intent: spec edits and flips. */
+  intent: number;
   seen: Seen | 'observeFailed';
   /** The Stop/Start call the pass made, if any. */
   acted: 'stop' | 'start' | undefined;
@@ -95,8 +103,17 @@ async function simulate(initial: EcsInstancePowerSpec, steps: Step[], check: (r:
     stop: async () => answer('stop'),
     start: async () => answer('start'),
   };
+  // A calendar-like source that flips the effective state without a new generation.
+  let override: OverrideInForce | undefined;
+  let intent = 0;
   const reconciler = new Reconciler({
     resources: { get: () => obj, claimants: () => ['ns/prop'] },
+    desired: {
+      schedule: () => undefined,
+      overrides: () => (override ? [override] : []),
+      evaluate: () => ({ invalid: 'no schedules here' }),
+    },
+    meters: { transitionReached: () => undefined, observed: () => undefined, forget: () => undefined },
     gateway,
     credentials: { resolve: async () => ({}) },
     status: {
@@ -114,6 +131,12 @@ async function simulate(initial: EcsInstancePowerSpec, steps: Step[], check: (r:
     for (const [i, s] of steps.entries()) {
       n = i;
       step = s;
+      if (s.kind === 'flip') {
+        const current = override?.desiredState ?? obj.spec.desiredState;
+        override = { name: `flip-${i}`, desiredState: current === 'Stopped' ? 'Running' : 'Stopped', createdAt: clock.now(), until: clock.now() + 3_600_000_000 };
+        intent++;
+        continue;
+      }
       if (s.kind === 'edit') {
         let spec = obj.spec;
         if (s.field === 'desiredState') spec = { ...spec, desiredState: spec.desiredState === 'Stopped' ? 'Running' : 'Stopped' };
@@ -121,6 +144,7 @@ async function simulate(initial: EcsInstancePowerSpec, steps: Step[], check: (r:
         if (s.field === 'driftPolicy') spec = { ...spec, driftPolicy: spec.driftPolicy === 'Observe' ? 'Enforce' : 'Observe' };
         if (s.field === 'other') spec = { ...spec, forceStop: !spec.forceStop };
         obj = { ...obj, spec, metadata: { ...obj.metadata, generation: (obj.metadata.generation ?? 1) + 1 } };
+        intent++;
         continue;
       }
       clock.advance(s.dt);
@@ -131,6 +155,8 @@ async function simulate(initial: EcsInstancePowerSpec, steps: Step[], check: (r:
         step: i,
         generation: obj.metadata.generation ?? 1,
         spec: obj.spec,
+        desired: override?.desiredState ?? obj.spec.desiredState ?? 'Stopped',
+        intent,
         seen: s.kind === 'observeFails' ? 'observeFailed' : s.seen,
         acted,
         prev,
@@ -160,10 +186,10 @@ describe('properties of the Reconciler (decide + status + act) over random histo
       fc.asyncProperty(historyArb, async ({ spec, steps }) => {
         await simulate(spec, steps, (r) => {
           if (!r.acted) return;
-          const where = `step ${r.step}: desired ${r.spec.desiredState}, seen ${r.seen}`;
-          if (r.spec.desiredState === 'Running') assert.notEqual(r.acted, 'stop', where);
-          if (r.spec.desiredState === 'Stopped') assert.notEqual(r.acted, 'start', where);
-          assert.notEqual(r.seen, r.spec.desiredState, where);
+          const where = `step ${r.step}: desired ${r.desired}, seen ${r.seen}`;
+          if (r.desired === 'Running') assert.notEqual(r.acted, 'stop', where);
+          if (r.desired === 'Stopped') assert.notEqual(r.acted, 'start', where);
+          assert.notEqual(r.seen, r.desired, where);
           assert.ok(r.seen === 'Running' || r.seen === 'Stopped', `${where}: acted on an instance that is not at rest`);
         });
       }),
@@ -218,7 +244,7 @@ describe('properties of the Reconciler (decide + status + act) over random histo
       fc.asyncProperty(enforceOnly, async ({ spec, steps }) => {
         await simulate(spec, steps, (r) => {
           if (r.seen !== 'Running' && r.seen !== 'Stopped') return;
-          if (r.seen === r.spec.desiredState) return;
+          if (r.seen === r.desired) return;
           if (r.acted) return;
           const ready = cond(r.next, 'Ready');
           assert.match(ready?.reason ?? '', /Requested$/, `step ${r.step}: neither acted nor waiting (Ready ${ready?.reason})`);
@@ -234,17 +260,17 @@ describe('properties of the Reconciler (decide + status + act) over random histo
   // Stopping/Starting/Pending, a terminal error on describe) makes the next pass act again.
   // "Seen in the desired state" means accepted as such (Ready=True): a describe within a moment of
   // our own accepted call that still shows the state before it is not taken for convergence.
-  it('driftPolicy Observe: once the instance was seen in the desired state, no further real action in that generation', async () => {
+  it('driftPolicy Observe: once the instance was seen in the desired state, no further real action until the spec or the effective state changes', async () => {
     await fc.assert(
       fc.asyncProperty(observeOnly, async ({ spec, steps }) => {
         let convergedAt: number | undefined;
         await simulate(spec, steps, (r) => {
-          if (convergedAt !== undefined && convergedAt !== r.generation) convergedAt = undefined;
+          if (convergedAt !== undefined && convergedAt !== r.intent) convergedAt = undefined;
           if (r.acted && !r.spec.dryRun) {
-            assert.equal(convergedAt, undefined, `step ${r.step}: acted (${r.acted}) after converging in generation ${r.generation}`);
+            assert.equal(convergedAt, undefined, `step ${r.step}: acted (${r.acted}) after converging for intent ${r.intent} (generation ${r.generation})`);
           }
           const ready = cond(r.next, 'Ready');
-          if (r.seen === r.spec.desiredState && ready?.status === 'True' && ready.reason === r.spec.desiredState) convergedAt = r.generation;
+          if (r.seen === r.desired && ready?.status === 'True' && ready.reason === r.desired) convergedAt = r.intent;
         });
       }),
       RUNS,

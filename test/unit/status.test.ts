@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import type { Condition, ConditionType, EcsInstancePowerStatus } from '../../src/api/types.ts';
 import { eventsFor } from '../../src/controllers/instancepower/events.ts';
 import type { Outcome } from '../../src/controllers/instancepower/outcome.ts';
-import { nextStatus, statusEqual } from '../../src/controllers/instancepower/status.ts';
+import { nextStatus, statusEqual, type Intent } from '../../src/controllers/instancepower/status.ts';
 
+/** A resource with spec.desiredState Stopped, no schedule and no override. */
+const SPEC: Intent = { desiredState: 'Stopped', source: 'spec' };
 const T0 = new Date('2025-06-01T10:00:00Z');
 const T1 = new Date('2025-06-01T10:07:30Z');
 const T0S = '2025-06-01T10:00:00Z';
@@ -46,8 +48,8 @@ function priors(): Array<{ name: string; status: EcsInstancePowerStatus | undefi
   return [
     { name: 'fresh', status: undefined },
     { name: 'empty status', status: {} },
-    ...Object.values(OUTCOMES).map((o) => ({ name: `after ${o.kind}`, status: nextStatus(undefined, o, 1, T0) })),
-    ...Object.values(OUTCOMES).map((o) => ({ name: `after ${o.kind} of generation 0`, status: nextStatus(undefined, o, 0, T0) })),
+    ...Object.values(OUTCOMES).map((o) => ({ name: `after ${o.kind}`, status: nextStatus(undefined, o, 1, T0, SPEC) })),
+    ...Object.values(OUTCOMES).map((o) => ({ name: `after ${o.kind} of generation 0`, status: nextStatus(undefined, o, 0, T0, SPEC) })),
   ];
 }
 
@@ -56,7 +58,7 @@ describe('nextStatus()', () => {
     for (const [kind, o] of Object.entries(OUTCOMES) as Array<[Outcome['kind'], Outcome]>) {
       const want = FIRST_VISIT[kind];
       it(`${kind}: Ready ${want.ready}, Reconciling ${want.reconciling}, Stalled ${want.stalled}, reason ${want.reason}`, () => {
-        const s = nextStatus(undefined, o, 4, T0);
+        const s = nextStatus(undefined, o, 4, T0, SPEC);
         assert.deepEqual(
           s.conditions?.map((x) => x.type),
           ['Ready', 'Reconciling', 'Stalled'],
@@ -80,7 +82,7 @@ describe('nextStatus()', () => {
       it(`-> ${o.kind}, from every prior status and generation`, () => {
         for (const prior of priors()) {
           for (const generation of [0, 1, 2]) {
-            const s = nextStatus(prior.status, o, generation, T1);
+            const s = nextStatus(prior.status, o, generation, T1, SPEC);
             const where = `${prior.name}, generation ${generation}: ${statuses(s)}`;
             const rec = c(s, 'Reconciling').status;
             const stalled = c(s, 'Stalled').status;
@@ -108,8 +110,8 @@ describe('nextStatus()', () => {
     ];
     for (const r of table) {
       it(`${r.from.kind}${'reason' in r.from ? `/${r.from.reason}` : ''} -> ${r.to.kind}${'reason' in r.to ? `/${r.to.reason}` : ''}: moves ${r.moved.join(', ') || 'nothing'}`, () => {
-        const prev = nextStatus(undefined, r.from, 1, T0);
-        const next = nextStatus(prev, r.to, 1, T1);
+        const prev = nextStatus(undefined, r.from, 1, T0, SPEC);
+        const next = nextStatus(prev, r.to, 1, T1, SPEC);
         for (const type of ['Ready', 'Reconciling', 'Stalled'] as const) {
           const moved = c(prev, type).status !== c(next, type).status;
           assert.equal(moved, r.moved.includes(type), `${type} status moved?`);
@@ -118,8 +120,8 @@ describe('nextStatus()', () => {
       });
     }
     it('reason and message update in place while the status stays', () => {
-      const prev = nextStatus(undefined, OUTCOMES.inProgress, 1, T0);
-      const next = nextStatus(prev, { kind: 'inProgress', reason: 'Stopping', instanceStatus: 'Stopping', message: 'Instance i-a is Stopping' }, 1, T1);
+      const prev = nextStatus(undefined, OUTCOMES.inProgress, 1, T0, SPEC);
+      const next = nextStatus(prev, { kind: 'inProgress', reason: 'Stopping', instanceStatus: 'Stopping', message: 'Instance i-a is Stopping' }, 1, T1, SPEC);
       assert.equal(c(next, 'Ready').reason, 'Stopping');
       assert.equal(c(next, 'Ready').message, 'Instance i-a is Stopping');
       assert.equal(c(next, 'Reconciling').reason, 'Stopping');
@@ -129,14 +131,14 @@ describe('nextStatus()', () => {
 
   describe('observedGeneration', () => {
     it('a new generation is recorded on the status and on every condition', () => {
-      const prev = nextStatus(undefined, OUTCOMES.converged, 1, T0);
-      const next = nextStatus(prev, OUTCOMES.inProgress, 2, T1);
+      const prev = nextStatus(undefined, OUTCOMES.converged, 1, T0, SPEC);
+      const next = nextStatus(prev, OUTCOMES.inProgress, 2, T1, SPEC);
       assert.equal(next.observedGeneration, 2);
       assert.deepEqual(next.conditions?.map((x) => x.observedGeneration), [2, 2, 2]);
     });
     it('a converged resource seen converged under a new generation records the new generation without a transition', () => {
-      const prev = nextStatus(undefined, OUTCOMES.converged, 1, T0);
-      const next = nextStatus(prev, OUTCOMES.converged, 2, T1);
+      const prev = nextStatus(undefined, OUTCOMES.converged, 1, T0, SPEC);
+      const next = nextStatus(prev, OUTCOMES.converged, 2, T1, SPEC);
       assert.equal(next.observedGeneration, 2);
       assert.deepEqual(next.conditions?.map((x) => [x.observedGeneration, x.lastTransitionTime]), [[2, T0S], [2, T0S], [2, T0S]]);
       assert.equal(statusEqual(prev, next), false, 'the new generation must be written');
@@ -145,54 +147,54 @@ describe('nextStatus()', () => {
 
   describe('a failed observation', () => {
     it('on a converged resource changes nothing (no write, health does not flap)', () => {
-      const prev = nextStatus(undefined, OUTCOMES.converged, 3, T0);
-      const next = nextStatus(prev, OUTCOMES.observeFailed, 3, T1);
+      const prev = nextStatus(undefined, OUTCOMES.converged, 3, T0, SPEC);
+      const next = nextStatus(prev, OUTCOMES.observeFailed, 3, T1, SPEC);
       assert.equal(statusEqual(prev, next), true, JSON.stringify(next));
       assert.equal(c(next, 'Ready').status, 'True');
     });
     it('on a dry-run-validated resource changes nothing', () => {
-      const prev = nextStatus(undefined, OUTCOMES.dryRunPassed, 3, T0);
-      assert.equal(statusEqual(prev, nextStatus(prev, OUTCOMES.observeFailed, 3, T1)), true);
+      const prev = nextStatus(undefined, OUTCOMES.dryRunPassed, 3, T0, SPEC);
+      assert.equal(statusEqual(prev, nextStatus(prev, OUTCOMES.observeFailed, 3, T1, SPEC)), true);
     });
     it('on a fresh resource: Ready Unknown and Reconciling True with the error', () => {
-      const next = nextStatus(undefined, OUTCOMES.observeFailed, 1, T0);
+      const next = nextStatus(undefined, OUTCOMES.observeFailed, 1, T0, SPEC);
       assert.equal(statuses(next), 'Unknown/True/False');
       assert.equal(c(next, 'Ready').reason, 'Throttled');
       assert.equal(c(next, 'Reconciling').reason, 'Throttled');
       assert.equal(c(next, 'Reconciling').message, OUTCOMES.observeFailed.message);
     });
     it('on a converged resource whose spec just changed: the new generation is not reported Ready', () => {
-      const prev = nextStatus(undefined, OUTCOMES.converged, 3, T0);
-      const next = nextStatus(prev, OUTCOMES.observeFailed, 4, T1);
+      const prev = nextStatus(undefined, OUTCOMES.converged, 3, T0, SPEC);
+      const next = nextStatus(prev, OUTCOMES.observeFailed, 4, T1, SPEC);
       assert.notEqual(c(next, 'Ready').status, 'True');
       assert.equal(c(next, 'Reconciling').status, 'True');
       assert.equal(next.observedGeneration, 4);
     });
     it('on a resource in transition keeps Ready False and its reason, Reconciling True with the error', () => {
-      const prev = nextStatus(undefined, OUTCOMES.inProgress, 2, T0);
-      const next = nextStatus(prev, OUTCOMES.observeFailed, 2, T1);
+      const prev = nextStatus(undefined, OUTCOMES.inProgress, 2, T0, SPEC);
+      const next = nextStatus(prev, OUTCOMES.observeFailed, 2, T1, SPEC);
       assert.equal(statuses(next), 'False/True/False');
       assert.equal(c(next, 'Ready').reason, 'StopRequested');
       assert.equal(c(next, 'Reconciling').reason, 'Throttled');
     });
     it('on a stalled resource clears Stalled while it retries (never both True)', () => {
-      const prev = nextStatus(undefined, OUTCOMES.terminalError, 2, T0);
-      const next = nextStatus(prev, OUTCOMES.observeFailed, 2, T1);
+      const prev = nextStatus(undefined, OUTCOMES.terminalError, 2, T0, SPEC);
+      const next = nextStatus(prev, OUTCOMES.observeFailed, 2, T1, SPEC);
       assert.equal(statuses(next), 'False/True/False');
     });
   });
 
   describe('errors', () => {
     it('terminal: Stalled True with the reason and the ECS message, Ready False with the same reason', () => {
-      const prev = nextStatus(undefined, OUTCOMES.inProgress, 1, T0);
-      const next = nextStatus(prev, OUTCOMES.terminalError, 1, T1);
+      const prev = nextStatus(undefined, OUTCOMES.inProgress, 1, T0, SPEC);
+      const next = nextStatus(prev, OUTCOMES.terminalError, 1, T1, SPEC);
       assert.equal(statuses(next), 'False/False/True');
       assert.equal(c(next, 'Stalled').reason, 'InstanceLockedForSecurity');
       assert.equal(c(next, 'Stalled').message, OUTCOMES.terminalError.message);
       assert.equal(c(next, 'Ready').reason, 'InstanceLockedForSecurity');
     });
     it('transient: Reconciling True with the reason and message, Stalled False', () => {
-      const next = nextStatus(undefined, OUTCOMES.transientError, 1, T0);
+      const next = nextStatus(undefined, OUTCOMES.transientError, 1, T0, SPEC);
       assert.equal(c(next, 'Reconciling').reason, 'InternalError');
       assert.equal(c(next, 'Reconciling').message, OUTCOMES.transientError.message);
       assert.equal(c(next, 'Ready').message, OUTCOMES.transientError.message);
@@ -201,19 +203,19 @@ describe('nextStatus()', () => {
 
   describe('lastRequestId and instanceStatus', () => {
     it('set by an accepted call, kept by later passes without a call, replaced by the next call', () => {
-      const s1 = nextStatus(undefined, OUTCOMES.inProgress, 1, T0);
+      const s1 = nextStatus(undefined, OUTCOMES.inProgress, 1, T0, SPEC);
       assert.equal(s1.lastRequestId, 'r-stop');
-      const s2 = nextStatus(s1, OUTCOMES.converged, 1, T1);
+      const s2 = nextStatus(s1, OUTCOMES.converged, 1, T1, SPEC);
       assert.equal(s2.lastRequestId, 'r-stop');
       assert.equal(s2.instanceStatus, 'Stopped');
-      const s3 = nextStatus(s2, OUTCOMES.observeFailed, 1, T1);
+      const s3 = nextStatus(s2, OUTCOMES.observeFailed, 1, T1, SPEC);
       assert.equal(s3.lastRequestId, 'r-stop');
       assert.equal(s3.instanceStatus, 'Stopped', 'a failed observation keeps the last observed status');
-      const s4 = nextStatus(s3, OUTCOMES.dryRunPassed, 2, T1);
+      const s4 = nextStatus(s3, OUTCOMES.dryRunPassed, 2, T1, SPEC);
       assert.equal(s4.lastRequestId, 'r-dry');
     });
     it('a first pass without any call has no lastRequestId', () => {
-      assert.equal('lastRequestId' in nextStatus(undefined, OUTCOMES.converged, 1, T0), false);
+      assert.equal('lastRequestId' in nextStatus(undefined, OUTCOMES.converged, 1, T0, SPEC), false);
     });
   });
 
@@ -222,7 +224,7 @@ describe('nextStatus()', () => {
     for (const kind of ['transientError', 'terminalError', 'inProgress', 'converged'] as const) {
       it(`${kind}: a 1 MB message with NUL and ESC becomes at most 1024 characters without control characters`, () => {
         const o = { ...OUTCOMES[kind], message: huge } as Outcome;
-        const s = nextStatus(undefined, o, 1, T0);
+        const s = nextStatus(undefined, o, 1, T0, SPEC);
         for (const x of s.conditions ?? []) {
           assert.ok(x.message.length <= 1024, `${x.type}: ${x.message.length} characters`);
           // eslint-disable-next-line no-control-regex
@@ -235,23 +237,23 @@ describe('nextStatus()', () => {
     }
     it('a cut never splits a surrogate pair', () => {
       const o = { ...OUTCOMES.terminalError, message: 'a' + '😀'.repeat(2000) };
-      const m = c(nextStatus(undefined, o, 1, T0), 'Stalled').message;
+      const m = c(nextStatus(undefined, o, 1, T0, SPEC), 'Stalled').message;
       assert.ok(m.length <= 1024);
       assert.ok(m.isWellFormed());
     });
     it('an empty message is never written', () => {
-      const s = nextStatus(undefined, { ...OUTCOMES.converged, message: '' }, 1, T0);
+      const s = nextStatus(undefined, { ...OUTCOMES.converged, message: '' }, 1, T0, SPEC);
       for (const x of s.conditions ?? []) assert.ok(x.message.length > 0, x.type);
     });
     it('a short message is kept as it is', () => {
-      const s = nextStatus(undefined, OUTCOMES.terminalError, 1, T0);
+      const s = nextStatus(undefined, OUTCOMES.terminalError, 1, T0, SPEC);
       assert.equal(c(s, 'Stalled').message, OUTCOMES.terminalError.message);
     });
   });
 });
 
 describe('statusEqual()', () => {
-  const base = nextStatus(undefined, OUTCOMES.inProgress, 1, T0);
+  const base = nextStatus(undefined, OUTCOMES.inProgress, 1, T0, SPEC);
   const table: Array<{ name: string; other: EcsInstancePowerStatus | undefined; equal: boolean }> = [
     { name: 'the same status', other: structuredClone(base), equal: true },
     { name: 'conditions in another order', other: { ...base, conditions: [...(base.conditions ?? [])].reverse() }, equal: true },
@@ -275,8 +277,8 @@ describe('statusEqual()', () => {
 });
 
 describe('eventsFor()', () => {
-  const run = (prev: EcsInstancePowerStatus | undefined, o: Outcome) => eventsFor(prev, nextStatus(prev, o, 1, T1), o);
-  const after = (o: Outcome) => nextStatus(undefined, o, 1, T0);
+  const run = (prev: EcsInstancePowerStatus | undefined, o: Outcome) => eventsFor(prev, nextStatus(prev, o, 1, T1, SPEC), o);
+  const after = (o: Outcome) => nextStatus(undefined, o, 1, T0, SPEC);
   const table: Array<{ name: string; prev: EcsInstancePowerStatus | undefined; outcome: Outcome; want: Array<[string, string]> }> = [
     { name: 'stop accepted', prev: undefined, outcome: OUTCOMES.inProgress, want: [['Normal', 'StopRequested']] },
     { name: 'start accepted', prev: undefined, outcome: { kind: 'inProgress', reason: 'StartRequested', message: 'StartInstance accepted', requestId: 'r-s' }, want: [['Normal', 'StartRequested']] },

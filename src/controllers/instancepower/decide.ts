@@ -1,4 +1,4 @@
-import type { EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../../api/types.ts';
+import type { DesiredState, EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../../api/types.ts';
 import { findCondition } from '../../api/conditions.ts';
 import { Reason } from '../../api/reasons.ts';
 import type { Observation } from '../../ecs/gateway.ts';
@@ -25,6 +25,8 @@ export function requestInFlight(status: EcsInstancePowerStatus | undefined): Rec
 
 export interface DecideInput {
   spec: EcsInstancePowerSpec;
+  /** The effective desired state (an override, the schedule now, or spec.desiredState). */
+  desired: DesiredState;
   generation: number;
   status: EcsInstancePowerStatus | undefined;
   observation: Observation;
@@ -52,8 +54,11 @@ export function decide(input: DecideInput): Decision {
     });
   }
   const seen: InstanceStatus = observation.status;
-  const desired = spec.desiredState;
+  const desired = input.desired;
   const recent = input.recentRequest;
+  // A change of the effective desired state (a schedule transition, an override starting or
+  // ending) counts like a new generation: Observe acts once per change, a dry run validates again.
+  const sameIntent = (input.status?.desiredState ?? desired) === desired;
 
   // A describe right after an accepted call can still show the state before it (ECS reports a
   // stop a moment later). When the desired state has changed since (a new spec), that stale
@@ -69,9 +74,16 @@ export function decide(input: DecideInput): Decision {
   }
 
   if (seen === desired) {
-    return report({ kind: 'converged', reason: desired, instanceStatus: seen, message: `Instance ${spec.instanceId} is ${seen}` });
+    return report({
+      kind: 'converged',
+      reason: desired,
+      instanceStatus: seen,
+      message: `Instance ${spec.instanceId} is ${seen}`,
+      ...(observation.stoppedMode ? { stoppedMode: observation.stoppedMode } : {}),
+      ...(observation.vcpus !== undefined ? { vcpus: observation.vcpus } : {}),
+    });
   }
-  if ((spec.driftPolicy ?? 'Enforce') === 'Observe' && input.status?.convergedGeneration === input.generation) {
+  if ((spec.driftPolicy ?? 'Enforce') === 'Observe' && input.status?.convergedGeneration === input.generation && sameIntent) {
     return report({
       kind: 'drifted',
       instanceStatus: seen,
@@ -102,7 +114,7 @@ export function decide(input: DecideInput): Decision {
   const action: Action = desired === 'Stopped' ? { kind: 'stop' } : { kind: 'start' };
 
   if (spec.dryRun) {
-    if (dryRunValidated(input.status, input.generation)) {
+    if (sameIntent && dryRunValidated(input.status, input.generation)) {
       const ready = findCondition(input.status?.conditions, 'Ready');
       return report({ kind: 'dryRunPassed', instanceStatus: seen, message: ready?.message ?? 'DryRunOperation' });
     }

@@ -33,3 +33,30 @@ export function eventsFor(prev: EcsInstancePowerStatus | undefined, next: EcsIns
       return [{ type: 'Warning', reason: outcome.reason, message: outcome.message }];
   }
 }
+
+const OVERRIDE_PREFIX = 'EcsPowerOverride/';
+const SCHEDULE_PREFIX = 'EcsPowerSchedule/';
+
+/**
+ * SCHEDULES.md's events on an EcsInstancePower, from how the effective desired state changed
+ * between two statuses (pure): OverrideStarted / OverrideEnded when an override takes over or
+ * lets go, ScheduleTransition when the schedule flips the state (message: from, to, source).
+ */
+export function transitionEvents(prev: EcsInstancePowerStatus | undefined, next: EcsInstancePowerStatus): EventSpec[] {
+  const before = prev?.desiredStateSource;
+  const after = next.desiredStateSource;
+  if (!before || !after || !prev?.desiredState || !next.desiredState) return [];
+  const events: EventSpec[] = [];
+  const wasOverride = before.startsWith(OVERRIDE_PREFIX);
+  const isOverride = after.startsWith(OVERRIDE_PREFIX);
+  if (wasOverride && before !== after) {
+    events.push({ type: 'Normal', reason: EventReason.OverrideEnded, message: `${before} no longer applies; desired ${next.desiredState} from ${after}` });
+  }
+  if (isOverride && before !== after) {
+    events.push({ type: 'Normal', reason: EventReason.OverrideStarted, message: `${after} applies: desired ${next.desiredState} (was ${prev.desiredState} from ${before})` });
+  }
+  if (!wasOverride && !isOverride && before === after && after.startsWith(SCHEDULE_PREFIX) && prev.desiredState !== next.desiredState) {
+    events.push({ type: 'Normal', reason: EventReason.ScheduleTransition, message: `from ${prev.desiredState} to ${next.desiredState} (${after})` });
+  }
+  return events;
+}

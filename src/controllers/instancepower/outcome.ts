@@ -4,7 +4,15 @@ import type { Backoff } from '../../ecs/errors.ts';
 
 /** What one reconcile pass found or did; the input of the status and requeue functions. */
 export type Outcome =
-  | { kind: 'converged'; reason: 'Stopped' | 'Running'; instanceStatus: InstanceStatus; message: string }
+  | {
+      kind: 'converged';
+      reason: 'Stopped' | 'Running';
+      instanceStatus: InstanceStatus;
+      message: string;
+      /** DescribeInstances' StoppedMode and Cpu, for the savings counters. */
+      stoppedMode?: string;
+      vcpus?: number;
+    }
   | {
       kind: 'inProgress';
       reason: 'Pending' | 'Starting' | 'Stopping' | 'StopRequested' | 'StartRequested';

@@ -1,4 +1,4 @@
-import type { EcsInstancePower, EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../../api/types.ts';
+import type { DesiredState, EcsInstancePower, EcsInstancePowerSpec, EcsInstancePowerStatus, InstanceStatus } from '../../api/types.ts';
 import { findCondition } from '../../api/conditions.ts';
 import { EventReason, Reason } from '../../api/reasons.ts';
 import type { ReconcileResult } from '../../runtime/result.ts';
@@ -19,7 +19,10 @@ import type { Action, Outcome } from './outcome.ts';
 import { requeueFor } from './requeue.ts';
 import type { Timing } from './requeue.ts';
 import { invalidSpec, startOptions, stopOptions } from './spec.ts';
-import { nextStatus, statusEqual } from './status.ts';
+import { nextStatus, statusEqual, type Intent } from './status.ts';
+import { effectiveDesiredState, type EffectiveInput, type OverrideInForce } from './effective.ts';
+import type { EcsPowerSchedule } from '../../api/schedule-types.ts';
+import { transitionEvents } from './events.ts';
 
 export interface ResourceLookup {
   get(key: string): EcsInstancePower | undefined;
@@ -27,8 +30,30 @@ export interface ResourceLookup {
   claimants(regionId: string, instanceId: string): string[];
 }
 
+/** What the effective desired state is computed from, besides the resource itself. */
+export interface DesiredStateSources {
+  /** The EcsPowerSchedule `namespace/name`, from the cache. */
+  schedule(key: string): EcsPowerSchedule | undefined;
+  /** Overrides in force that select this resource now, newest first. */
+  overrides(obj: EcsInstancePower, now: number): OverrideInForce[];
+  /** The schedule's state at `now` and its next transition, or why it is invalid. */
+  evaluate(schedule: EcsPowerSchedule, now: number): ReturnType<EffectiveInput['evaluateSchedule']>;
+}
+
+/** Measurements a pass reports; kept by the metrics, never read back by the reconciler. */
+export interface ReconcileMeters {
+  /** A transition (schedule or override) reached: seconds from its instant to the instance observed in the new state. */
+  transitionReached(seconds: number): void;
+  /** What an observation showed, for the stopped-seconds counters. */
+  observed(key: string, sample: { namespace: string; stopped: boolean; stoppedMode: string; vcpus: number; now: number }): void;
+  /** The resource is gone or no longer observed. */
+  forget(key: string): void;
+}
+
 export interface ReconcilerDeps {
   resources: ResourceLookup;
+  desired: DesiredStateSources;
+  meters: ReconcileMeters;
   gateway: EcsGateway;
   credentials: CredentialsSource;
   status: StatusWriter<EcsInstancePowerStatus>;
@@ -53,13 +78,17 @@ export class Reconciler {
 
   async reconcile(key: string, context: ReconcileContext = unparked): Promise<ReconcileResult> {
     const obj = this.deps.resources.get(key);
-    if (!obj || obj.metadata.deletionTimestamp) return done;
+    if (!obj || obj.metadata.deletionTimestamp) {
+      this.deps.meters.forget(key);
+      return done;
+    }
     const generation = obj.metadata.generation ?? 0;
     const now = this.deps.clock.now();
     const told: EventSpec[] = [];
-    const outcome = await this.outcomeFor(key, obj, generation, now, told, context);
+    const { outcome, intent } = await this.outcomeFor(key, obj, generation, now, told, context);
 
-    const next = nextStatus(obj.status, outcome, generation, new Date(now));
+    const next = nextStatus(obj.status, outcome, generation, new Date(now), intent);
+    told.unshift(...transitionEvents(obj.status, next));
     if (!statusEqual(obj.status, next)) {
       try {
         await this.deps.status.write(obj, next);
@@ -74,7 +103,23 @@ export class Reconciler {
     // After the write: a pass retried on a 409 must not tell the same thing twice.
     for (const e of [...told, ...eventsFor(obj.status, next, outcome)]) this.deps.events.emit(obj, e.type, e.reason, e.message);
     this.logReadyChange(key, obj, next);
-    return requeueFor(outcome, this.deps.timing, this.deps.random);
+    this.measure(key, obj, next, outcome, now);
+    return untilNextChange(requeueFor(outcome, this.deps.timing, this.deps.random), intent, now);
+  }
+
+  private measure(key: string, obj: EcsInstancePower, next: EcsInstancePowerStatus, outcome: Outcome, now: number): void {
+    const before = findCondition(obj.status?.conditions, 'Ready');
+    const reached = outcome.kind === 'converged' && !(before?.status === 'True' && obj.status?.desiredState === next.desiredState);
+    if (reached && next.desiredStateSince) this.deps.meters.transitionReached(Math.max(0, now - Date.parse(next.desiredStateSince)) / 1000);
+    if (outcome.kind === 'converged' || outcome.kind === 'drifted' || outcome.kind === 'inProgress') {
+      this.deps.meters.observed(key, {
+        namespace: obj.metadata.namespace ?? '',
+        stopped: outcome.instanceStatus === 'Stopped' && next.desiredState === 'Stopped',
+        stoppedMode: outcome.kind === 'converged' ? (outcome.stoppedMode ?? 'Not-applicable') : 'Not-applicable',
+        vcpus: outcome.kind === 'converged' ? (outcome.vcpus ?? 0) : 0,
+        now,
+      });
+    }
   }
 
   /** One log line per Ready transition; terminal ones at error level, so logs alone show them. */
@@ -100,19 +145,56 @@ export class Reconciler {
     now: number,
     told: EventSpec[],
     context: ReconcileContext,
-  ): Promise<Outcome> {
+  ): Promise<{ outcome: Outcome; intent: Intent }> {
+    const keep: Intent = {
+      ...(obj.status?.desiredState ? { desiredState: obj.status.desiredState } : {}),
+      source: obj.status?.desiredStateSource ?? 'spec',
+    };
     const invalid = invalidSpec(obj.spec);
-    if (invalid) return { kind: 'terminalError', reason: Reason.InvalidSpec, message: `InvalidSpec: ${invalid}` };
+    if (invalid) return { outcome: { kind: 'terminalError', reason: Reason.InvalidSpec, message: `InvalidSpec: ${invalid}` }, intent: keep };
     const spec = obj.spec;
     const rival = this.rivalOwner(key, obj);
     if (rival) {
       return {
-        kind: 'terminalError',
-        reason: Reason.InvalidSpec,
-        message: `InvalidSpec: instance ${spec.instanceId} in ${spec.regionId} is already managed by EcsInstancePower ${rival}; one resource per instance`,
+        intent: keep,
+        outcome: {
+          kind: 'terminalError',
+          reason: Reason.InvalidSpec,
+          message: `InvalidSpec: instance ${spec.instanceId} in ${spec.regionId} is already managed by EcsInstancePower ${rival}; one resource per instance`,
+        },
       };
     }
+    const namespace = obj.metadata.namespace ?? 'default';
+    const effective = effectiveDesiredState({
+      spec,
+      namespace,
+      overrides: this.deps.desired.overrides(obj, now),
+      schedule: spec.scheduleRef ? this.deps.desired.schedule(`${namespace}/${spec.scheduleRef.name}`) : undefined,
+      evaluateSchedule: (schedule) => this.deps.desired.evaluate(schedule, now),
+    });
+    if (effective.kind === 'blocked') {
+      return { intent: { source: effective.source }, outcome: { kind: 'terminalError', reason: effective.reason, message: effective.message } };
+    }
+    const { desiredState, source, nextChangeAt, startedAt } = effective.effective;
+    const intent: Intent = {
+      desiredState,
+      source,
+      ...(nextChangeAt !== undefined ? { nextChangeAt } : {}),
+      ...(startedAt !== undefined ? { startedAt } : {}),
+    };
+    return { intent, outcome: await this.actFor(key, obj, spec, desiredState, generation, now, told, context) };
+  }
 
+  private async actFor(
+    key: string,
+    obj: EcsInstancePower,
+    spec: EcsInstancePowerSpec,
+    desired: DesiredState,
+    generation: number,
+    now: number,
+    told: EventSpec[],
+    context: ReconcileContext,
+  ): Promise<Outcome> {
     let target: EcsTarget;
     try {
       const creds = await this.deps.credentials.resolve(obj.metadata.namespace ?? 'default', spec.credentialsSecretRef?.name);
@@ -142,6 +224,7 @@ export class Reconciler {
 
     const decision = decide({
       spec,
+      desired,
       generation,
       status: obj.status,
       observation,
@@ -152,8 +235,8 @@ export class Reconciler {
     if (decision.kind === 'report') return decision.outcome;
 
     const ready = findCondition(obj.status?.conditions, 'Ready');
-    if (ready?.status === 'True' && ready.observedGeneration === generation && !spec.dryRun) {
-      told.push({ type: 'Normal', reason: EventReason.DriftDetected, message: `Instance ${spec.instanceId} was found ${observation.status}; desired ${spec.desiredState}` });
+    if (ready?.status === 'True' && ready.observedGeneration === generation && obj.status?.desiredState === desired && !spec.dryRun) {
+      told.push({ type: 'Normal', reason: EventReason.DriftDetected, message: `Instance ${spec.instanceId} was found ${observation.status}; desired ${desired}` });
     }
     return this.act({ key, spec, target, action: decision.action, seen: observation.status, context });
   }
@@ -224,4 +307,15 @@ export class Reconciler {
     const owner = keys.map(rank).sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]))[0]![1];
     return owner === key ? undefined : owner;
   }
+}
+
+/**
+ * The controller never polls for a transition: it comes back at the instant the effective state
+ * may change by itself (the workqueue keeps the earliest deadline per key), or sooner.
+ */
+function untilNextChange(result: ReconcileResult, intent: Intent, now: number): ReconcileResult {
+  if (intent.nextChangeAt === undefined || result.kind !== 'requeueAfter') return result;
+  // +1 ms: evaluated at the instant itself, [from, to) already gives the new state.
+  const ms = Math.max(1, intent.nextChangeAt - now + 1);
+  return ms < result.ms ? { kind: 'requeueAfter', ms } : result;
 }

@@ -12,10 +12,15 @@ import type { StatusWriter } from '../../runtime/status-writer.ts';
 import type { Clock } from '../../util/clock.ts';
 import { Reconciler } from './reconciler.ts';
 import type { Timing } from './requeue.ts';
-import { byInstance, instanceIndexValue, watchInstancePowers } from './watches.ts';
+import { byInstance, byScheduleRef, instanceIndexValue, watchInstancePowers, watchSchedules } from './watches.ts';
+import { StoppedTimeMeter } from './savings.ts';
+import type { EcsPowerOverride, EcsPowerSchedule } from '../../api/schedule-types.ts';
+import { compileSchedule, evaluateCompiled, InvalidScheduleError, type CompiledSchedule } from '../../schedule/evaluate.ts';
 
 export interface InstancePowerControllerDeps {
   powers: Informer<EcsInstancePower>;
+  schedules: Informer<EcsPowerSchedule>;
+  overrides: Informer<EcsPowerOverride>;
   gateway: EcsGateway;
   credentials: CredentialsSource;
   status: StatusWriter<EcsInstancePowerStatus>;
@@ -30,11 +35,18 @@ export interface InstancePowerControllerDeps {
 /** The EcsInstancePower controller: its index, reconciler, runner and watches. */
 export function setUpInstancePowerController(deps: InstancePowerControllerDeps): ControllerRunner {
   const instances = new Indexer<EcsInstancePower>(byInstance);
+  const scheduleRefs = new Indexer<EcsInstancePower>(byScheduleRef);
   const reconciler = new Reconciler({
     resources: {
       get: (key) => deps.powers.get(key),
       claimants: (regionId, instanceId) => instances.keys(instanceIndexValue(regionId, instanceId)),
     },
+    desired: {
+      schedule: (key) => deps.schedules.get(key),
+      overrides: () => [],
+      evaluate: scheduleEvaluator(),
+    },
+    meters: new StoppedTimeMeter(deps.metrics, deps.clock),
     gateway: deps.gateway,
     credentials: deps.credentials,
     status: deps.status,
@@ -53,7 +65,8 @@ export function setUpInstancePowerController(deps: InstancePowerControllerDeps):
     log: deps.log,
     clock: deps.clock,
   });
-  watchInstancePowers({ powers: deps.powers, instances, queue: runner.queue });
+  watchInstancePowers({ powers: deps.powers, instances, scheduleRefs, queue: runner.queue });
+  watchSchedules({ schedules: deps.schedules, scheduleRefs, queue: runner.queue });
   deps.metrics.countResourcesFrom(() => summaries(deps.powers.list()));
   return runner;
 }
@@ -67,4 +80,25 @@ function* summaries(objects: readonly EcsInstancePower[]): Iterable<{ desiredSta
       reason: ready?.reason ?? 'Unknown',
     };
   }
+}
+
+/**
+ * Evaluates schedules, compiling each version once: the informer hands out a new object per
+ * resourceVersion, so a WeakMap on the object is a memo that never outlives it.
+ */
+function scheduleEvaluator(): (schedule: EcsPowerSchedule, now: number) => ReturnType<typeof evaluateCompiled> | { invalid: string } {
+  const compiled = new WeakMap<EcsPowerSchedule, CompiledSchedule | { invalid: string }>();
+  return (schedule, now) => {
+    let entry = compiled.get(schedule);
+    if (!entry) {
+      try {
+        entry = compileSchedule(schedule.spec);
+      } catch (err) {
+        if (!(err instanceof InvalidScheduleError)) throw err;
+        entry = { invalid: err.message };
+      }
+      compiled.set(schedule, entry);
+    }
+    return 'invalid' in entry ? entry : evaluateCompiled(entry, now);
+  };
 }

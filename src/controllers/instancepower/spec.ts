@@ -4,6 +4,7 @@ import type { StartOptions, StopOptions } from '../../ecs/gateway.ts';
 
 const INSTANCE_ID = /^i-[0-9a-z]+$/;
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+/** A DNS subdomain name (Secrets, EcsPowerSchedules). */
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
@@ -19,7 +20,13 @@ export function invalidSpec(spec: unknown): string | undefined {
   if (!id || id.length > 64 || !INSTANCE_ID.test(id)) return `spec.instanceId ${JSON.stringify(s['instanceId'] ?? null)} is not an ECS instance ID (i-[0-9a-z]+)`;
   const region = str('regionId');
   if (!region || region.length > 64 || !REGION_ID.test(region)) return `spec.regionId ${JSON.stringify(s['regionId'] ?? null)} is not a region ID`;
-  if (!(DESIRED_STATES as readonly unknown[]).includes(s['desiredState'])) return 'spec.desiredState must be Stopped or Running';
+  const ref = s['scheduleRef'];
+  if ((s['desiredState'] === undefined) === (ref === undefined)) return 'exactly one of spec.desiredState and spec.scheduleRef must be set';
+  if (s['desiredState'] !== undefined && !(DESIRED_STATES as readonly unknown[]).includes(s['desiredState'])) return 'spec.desiredState must be Stopped or Running';
+  if (ref !== undefined) {
+    const name = typeof ref === 'object' && ref !== null ? (ref as Record<string, unknown>)['name'] : undefined;
+    if (typeof name !== 'string' || name.length > 253 || !SECRET_NAME.test(name)) return 'spec.scheduleRef.name must name an EcsPowerSchedule in the resource\'s namespace';
+  }
   if (s['stoppedMode'] !== undefined && !(STOPPED_MODES as readonly unknown[]).includes(s['stoppedMode'])) {
     return 'spec.stoppedMode must be StopCharging or KeepCharging';
   }
@@ -29,9 +36,9 @@ export function invalidSpec(spec: unknown): string | undefined {
   for (const k of ['forceStop', 'confirmStop', 'hibernate', 'dryRun']) {
     if (s[k] !== undefined && typeof s[k] !== 'boolean') return `spec.${k} must be a boolean`;
   }
-  const ref = s['credentialsSecretRef'];
-  if (ref !== undefined) {
-    const name = typeof ref === 'object' && ref !== null ? (ref as Record<string, unknown>)['name'] : undefined;
+  const secretRef = s['credentialsSecretRef'];
+  if (secretRef !== undefined) {
+    const name = typeof secretRef === 'object' && secretRef !== null ? (secretRef as Record<string, unknown>)['name'] : undefined;
     if (typeof name !== 'string' || name.length > 253 || !SECRET_NAME.test(name)) {
       return 'spec.credentialsSecretRef.name must name a Secret in the resource\'s namespace';
     }

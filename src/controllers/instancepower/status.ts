@@ -1,4 +1,4 @@
-import type { Condition, ConditionStatus, ConditionType, EcsInstancePowerStatus, LastRequest } from '../../api/types.ts';
+import type { Condition, ConditionStatus, ConditionType, DesiredState, EcsInstancePowerStatus, LastRequest } from '../../api/types.ts';
 import { findCondition, setCondition } from '../../api/conditions.ts';
 import { Reason } from '../../api/reasons.ts';
 import type { Outcome } from './outcome.ts';
@@ -7,6 +7,17 @@ interface Triple {
   ready: [ConditionStatus, string, string] | 'keep';
   reconciling: [ConditionStatus, string, string] | 'keep';
   stalled: [ConditionStatus, string, string] | 'keep';
+}
+
+/** What the pass acted for: the effective desired state and where it comes from. */
+export interface Intent {
+  /** Unset when it cannot be known (the named schedule is missing or invalid). */
+  desiredState?: DesiredState;
+  source: string;
+  /** When it may change by itself next (a schedule transition, an override's end). */
+  nextChangeAt?: number;
+  /** When the current state began, if known exactly (an override's creation). */
+  startedAt?: number;
 }
 
 /**
@@ -20,8 +31,11 @@ export function nextStatus(
   outcome: Outcome,
   generation: number,
   now: Date,
+  intent: Intent,
 ): EcsInstancePowerStatus {
-  const t = conditionsFor(prev, withStreakMessage(prev, outcome), generation);
+  // A change of the effective state starts over what was reached for the old one.
+  const changed = intent.desiredState !== undefined && prev?.desiredState !== undefined && prev.desiredState !== intent.desiredState;
+  const t = conditionsFor(prev, withStreakMessage(prev, outcome), generation, changed);
   let conditions: Condition[] = [...(prev?.conditions ?? [])];
   const apply = (type: ConditionType, v: Triple['ready']): void => {
     if (v === 'keep') {
@@ -43,7 +57,8 @@ export function nextStatus(
   const instanceStatus = ('instanceStatus' in outcome ? outcome.instanceStatus : undefined) ?? prev?.instanceStatus;
   const requestId = 'requestId' in outcome ? outcome.requestId : undefined;
   const lastRequestId = requestId ?? prev?.lastRequestId;
-  const convergedGeneration = outcome.kind === 'converged' ? generation : prev?.convergedGeneration;
+  const convergedGeneration = outcome.kind === 'converged' ? generation : changed ? undefined : prev?.convergedGeneration;
+  const since = transitionInstant(prev, intent, generation, now, changed);
   const lastRequest: LastRequest | undefined =
     outcome.kind === 'inProgress' && outcome.requested
       ? { action: outcome.requested.action, time: new Date(outcome.requested.at).toISOString(), generation }
@@ -52,6 +67,10 @@ export function nextStatus(
   const observedGeneration = keepsGeneration && prev?.observedGeneration !== undefined ? prev.observedGeneration : generation;
   return {
     observedGeneration,
+    ...(intent.desiredState ? { desiredState: intent.desiredState } : {}),
+    desiredStateSource: intent.source,
+    ...(since ? { desiredStateSince: since } : {}),
+    ...(intent.nextChangeAt !== undefined ? { nextTransitionTime: toRfc3339Up(intent.nextChangeAt) } : {}),
     ...(instanceStatus ? { instanceStatus } : {}),
     ...(lastRequestId ? { lastRequestId } : {}),
     ...(convergedGeneration !== undefined ? { convergedGeneration } : {}),
@@ -80,7 +99,25 @@ function withStreakMessage(prev: EcsInstancePowerStatus | undefined, outcome: Ou
   return outcome;
 }
 
-function conditionsFor(prev: EcsInstancePowerStatus | undefined, outcome: Outcome, generation: number): Triple {
+/**
+ * When the effective desired state last changed by itself (a schedule transition, an override
+ * starting or ending), for the transition latency: kept until the next change. Unset when the
+ * spec changed with it (a person acted, not the calendar) or when the instant is not known.
+ */
+function transitionInstant(prev: EcsInstancePowerStatus | undefined, intent: Intent, generation: number, now: Date, changed: boolean): string | undefined {
+  if (!changed) return prev?.desiredStateSince;
+  if (prev?.observedGeneration !== generation) return undefined;
+  if (intent.startedAt !== undefined && intent.startedAt <= now.getTime()) return new Date(intent.startedAt).toISOString();
+  const announced = prev.nextTransitionTime ? Date.parse(prev.nextTransitionTime) : NaN;
+  return Number.isFinite(announced) && announced <= now.getTime() ? new Date(announced).toISOString() : now.toISOString();
+}
+
+/** RFC 3339 at whole seconds, rounded up: never an instant before the change it announces. */
+function toRfc3339Up(ms: number): string {
+  return new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+function conditionsFor(prev: EcsInstancePowerStatus | undefined, outcome: Outcome, generation: number, changed: boolean): Triple {
   switch (outcome.kind) {
     case 'converged':
       return {
@@ -114,11 +151,11 @@ function conditionsFor(prev: EcsInstancePowerStatus | undefined, outcome: Outcom
       };
     case 'observeFailed': {
       const ready = findCondition(prev?.conditions, 'Ready');
-      if (ready?.status === 'True' && prev?.observedGeneration === generation) {
+      if (ready?.status === 'True' && prev?.observedGeneration === generation && !changed) {
         return { ready: 'keep', reconciling: 'keep', stalled: 'keep' };
       }
       return {
-        ready: ready && prev?.observedGeneration === generation ? 'keep' : ['Unknown', outcome.reason, outcome.message],
+        ready: ready && prev?.observedGeneration === generation && !changed ? 'keep' : ['Unknown', outcome.reason, outcome.message],
         reconciling: ['True', outcome.reason, outcome.message],
         stalled: ['False', outcome.reason, `Retrying: ${outcome.message}`],
       };
@@ -147,6 +184,10 @@ function canonical(s: EcsInstancePowerStatus | undefined): string {
     s.instanceStatus ?? null,
     s.lastRequestId ?? null,
     s.lastRequest ? [s.lastRequest.action, s.lastRequest.time, s.lastRequest.generation] : null,
+    s.desiredState ?? null,
+    s.desiredStateSource ?? null,
+    s.desiredStateSince ?? null,
+    s.nextTransitionTime ?? null,
     s.convergedGeneration ?? null,
     conds,
   ]);

@@ -1,4 +1,5 @@
 import type { EcsInstancePower } from '../../api/types.ts';
+import type { EcsPowerSchedule } from '../../api/schedule-types.ts';
 import type { Indexer } from '../../runtime/indexer.ts';
 import { keyOf, type Informer } from '../../runtime/informer.ts';
 import { onGenerationChange } from '../../runtime/predicates.ts';
@@ -13,9 +14,16 @@ export function byInstance(obj: EcsInstancePower): string[] {
   return spec?.regionId && spec.instanceId ? [instanceIndexValue(spec.regionId, spec.instanceId)] : [];
 }
 
+/** Index function: the EcsPowerSchedule a resource names, as `namespace/name`. */
+export function byScheduleRef(obj: EcsInstancePower): string[] {
+  const name = (obj.spec as Partial<EcsInstancePower['spec']> | undefined)?.scheduleRef?.name;
+  return name ? [`${obj.metadata.namespace ?? ''}/${name}`] : [];
+}
+
 export interface InstancePowerWatchDeps {
   powers: Informer<EcsInstancePower>;
   instances: Indexer<EcsInstancePower>;
+  scheduleRefs: Indexer<EcsInstancePower>;
   queue: KeyQueue;
 }
 
@@ -25,10 +33,11 @@ export interface InstancePowerWatchDeps {
  * - a change of another resource naming the same instance, old or new: the older one keeps the
  *   instance and the others are InvalidSpec, so a deletion or a fix releases a rival at once.
  */
-export function watchInstancePowers({ powers, instances, queue }: InstancePowerWatchDeps): void {
+export function watchInstancePowers({ powers, instances, scheduleRefs, queue }: InstancePowerWatchDeps): void {
   powers.on(
     onGenerationChange((event, obj) => {
       const key = keyOf(obj);
+      scheduleRefs.handle(event, obj);
       // Rivals under the instance it named until now, and under the one it names now.
       const rivals = new Set(instances.valuesFor(key).flatMap((value) => instances.keys(value)));
       instances.handle(event, obj);
@@ -39,4 +48,15 @@ export function watchInstancePowers({ powers, instances, queue }: InstancePowerW
       for (const rival of rivals) queue.add(rival);
     }),
   );
+}
+
+/**
+ * A schedule created, changed (its spec, or its status: Stalled or not) or deleted requeues exactly
+ * the resources that name it, found through the index, not a scan: ScheduleNotFound and
+ * InvalidSchedule clear, and a new calendar takes effect, within one pass.
+ */
+export function watchSchedules({ schedules, scheduleRefs, queue }: { schedules: Informer<EcsPowerSchedule>; scheduleRefs: Indexer<EcsInstancePower>; queue: KeyQueue }): void {
+  schedules.on((_event, schedule) => {
+    for (const key of scheduleRefs.keys(keyOf(schedule))) queue.add(key);
+  });
 }
