@@ -12,7 +12,10 @@
 // see (nothing Ready, InvalidCredentials 'forbidden', no Events, never leading, /readyz 503,
 // schedules and overrides without status...).
 // All of them run at once, sharded with --selector, so the file takes about as long as its
-// slowest scenario (the Event aggregation window, 30 s). A permission added to deploy/ without
+// slowest scenario (the Event aggregation window, 30 s). --selector shards EcsInstancePowers only
+// (every controller sees every schedule and override of its namespaces), so each controller also
+// watches one namespace only: NS, or for the scenarios without status patch on schedules or
+// overrides a namespace of their own, where nobody else writes those statuses. A permission added to deploy/ without
 // an entry in EXPECTED below fails the test: either the controller needs it (add what breaks
 // without it) or it does not (remove it).
 
@@ -41,6 +44,8 @@ const keyOf = (p: Pick<Permission, 'group' | 'resource' | 'verb'>): string => `$
 
 interface Scenario {
   id: string;
+  /** Its --namespace: where its resources, and the schedule and override it reconciles, live. */
+  namespace: string;
   /** Index, for instance IDs. */
   n: number;
   user: string;
@@ -49,6 +54,9 @@ interface Scenario {
   controller?: ControllerProcess;
   startedAt: number;
 }
+
+/** Without these, a controller writes no status of that kind: it gets a namespace of its own. */
+const ownNamespace = (p: Permission): boolean => p.group === 'ecspower.io' && /^ecspower(schedules|overrides)\/status$/.test(p.resource);
 
 const inst = (s: Scenario, what: 'stop' | 'secret' | 'nosecret' | 'start'): string => `i-r${s.n}${what}`;
 
@@ -73,6 +81,16 @@ function without(rules: PolicyRule[], p: Permission): PolicyRule[] {
       }
     }
   }
+  return out;
+}
+
+/**
+ * At most `size` at a time: thirty kubectl processes started at once starve the controllers
+ * running beside them (their Lease renewals time out).
+ */
+async function inBatches<T, R>(items: T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(run))));
   return out;
 }
 
@@ -102,13 +120,22 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
   const scenarios: Scenario[] = [];
   let applyOutput = '';
 
+  const others = new Map<string, Resources>();
+  /** The resources of a scenario's namespace. */
+  const resOf = (s: Scenario): Resources => {
+    if (s.namespace === NS) return res;
+    let r = others.get(s.namespace);
+    if (!r) others.set(s.namespace, (r = new Resources(cluster.kubeConfig(), s.namespace)));
+    return r;
+  };
+
   const scenarioFor = (key: string): Scenario => {
     const s = scenarios.find((x) => x.removed && keyOf(x.removed) === key);
     assert.ok(s, `no scenario removes ${key}; the shipped roles no longer grant it`);
     return s;
   };
   const describeScenario = (s: Scenario) => async (): Promise<string> => {
-    const objs = await Promise.all(['stop', 'secret', 'nosecret'].map((w) => res.get(`${s.id}-${w}`).catch(() => undefined)));
+    const objs = await Promise.all(['stop', 'secret', 'nosecret'].map((w) => resOf(s).get(`${s.id}-${w}`).catch(() => undefined)));
     return `resources: ${JSON.stringify(objs.map((o) => ({ name: o?.metadata.name, status: o?.status })))}\n${s.id} controller output:\n${s.controller?.tail(20)}`;
   };
 
@@ -122,11 +149,11 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     const roleRules = role['rules'] as PolicyRule[];
     const all = [...permissions('ClusterRole', clusterRules), ...permissions('Role', roleRules)];
 
-    shipped = { id: 'shipped', n: 0, user: SA, lease: 'ecs-power-controller', startedAt: 0 };
+    shipped = { id: 'shipped', namespace: NS, n: 0, user: SA, lease: 'ecs-power-controller', startedAt: 0 };
     scenarios.push(shipped);
     all.forEach((p, i) => {
       const id = `without-${p.verb}-${p.resource.replace('/', '-')}${p.group === '' || p.group === 'ecspower.io' || p.group === 'coordination.k8s.io' ? '' : `-${p.group.replace(/\./g, '-')}`}`;
-      scenarios.push({ id, n: i + 1, user: `ecs-power-e2e-${id}`, lease: `ecs-power-e2e-${id}`, removed: p, startedAt: 0 });
+      scenarios.push({ id, namespace: ownNamespace(p) ? `${NS}-${id}` : NS, n: i + 1, user: `ecs-power-e2e-${id}`, lease: `ecs-power-e2e-${id}`, removed: p, startedAt: 0 });
     });
 
     cluster = await startTestCluster({ installCrds: false, users: scenarios.filter((s) => s.removed).map((s) => ({ name: s.user })) });
@@ -150,25 +177,27 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     const applied = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: copies }) });
     assert.equal(applied.code, 0, applied.stderr);
 
-    assert.equal((await cluster.kubectl(['create', 'namespace', NS])).code, 0);
+    const namespaces = [...new Set(scenarios.map((x) => x.namespace))];
+    for (const namespace of namespaces) assert.equal((await cluster.kubectl(['create', 'namespace', namespace])).code, 0);
     res = new Resources(cluster.kubeConfig(), NS);
-    // Seen by every scenario (schedules and overrides are not sharded by --selector); the
-    // override selects nothing, so it changes no scenario's resources.
-    const scheduleAndOverride = [
-      { apiVersion: 'ecspower.io/v1alpha1', kind: 'EcsPowerSchedule', metadata: { name: SCHEDULE, namespace: NS }, spec: { timeZone: 'UTC', running: [{ from: '08:00', to: '20:00' }] } },
-      {
-        apiVersion: 'ecspower.io/v1alpha1',
-        kind: 'EcsPowerOverride',
-        metadata: { name: OVERRIDE, namespace: NS },
-        spec: { selector: { matchLabels: { 'ecs-power.test/selects': 'nothing' } }, desiredState: 'Running', until: new Date(Date.now() + 3600_000).toISOString() },
-      },
-    ];
-    const created = await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: scheduleAndOverride }) });
-    assert.equal(created.code, 0, created.stderr);
-    await res.core.createNamespacedSecret({
-      namespace: NS,
-      body: { metadata: { name: 'team-creds' }, stringData: { accessKeyId: 'team-ak', accessKeySecret: 'team-secret' } },
-    });
+    for (const namespace of namespaces) {
+      // The override selects nothing, so it changes no scenario's resources.
+      const scheduleAndOverride = [
+        { apiVersion: 'ecspower.io/v1alpha1', kind: 'EcsPowerSchedule', metadata: { name: SCHEDULE, namespace }, spec: { timeZone: 'UTC', running: [{ from: '08:00', to: '20:00' }] } },
+        {
+          apiVersion: 'ecspower.io/v1alpha1',
+          kind: 'EcsPowerOverride',
+          metadata: { name: OVERRIDE, namespace },
+          spec: { selector: { matchLabels: { 'ecs-power.test/selects': 'nothing' } }, desiredState: 'Running', until: new Date(Date.now() + 3600_000).toISOString() },
+        },
+      ];
+      const created = await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: scheduleAndOverride }) });
+      assert.equal(created.code, 0, created.stderr);
+      await res.core.createNamespacedSecret({
+        namespace,
+        body: { metadata: { name: 'team-creds' }, stringData: { accessKeyId: 'team-ak', accessKeySecret: 'team-secret' } },
+      });
+    }
 
     emu = await startEcsEmulator({
       stopMs: 300,
@@ -184,9 +213,9 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       emu.addInstance({ instanceId: inst(s, 'stop'), regionId: 'cn-hangzhou' });
       emu.addInstance({ instanceId: inst(s, 'secret'), regionId: 'cn-hangzhou' });
       emu.addInstance({ instanceId: inst(s, 'nosecret'), regionId: 'cn-hangzhou' });
-      await res.create(`${s.id}-stop`, { instanceId: inst(s, 'stop') }, labels);
-      await res.create(`${s.id}-secret`, { instanceId: inst(s, 'secret'), credentialsSecretRef: { name: 'team-creds' } }, labels);
-      await res.create(`${s.id}-nosecret`, { instanceId: inst(s, 'nosecret'), credentialsSecretRef: { name: 'no-such-secret' } }, labels);
+      await resOf(s).create(`${s.id}-stop`, { instanceId: inst(s, 'stop') }, labels);
+      await resOf(s).create(`${s.id}-secret`, { instanceId: inst(s, 'secret'), credentialsSecretRef: { name: 'team-creds' } }, labels);
+      await resOf(s).create(`${s.id}-nosecret`, { instanceId: inst(s, 'nosecret'), credentialsSecretRef: { name: 'no-such-secret' } }, labels);
       if (s === shipped) {
         emu.addInstance({ instanceId: inst(s, 'start'), regionId: 'cn-hangzhou', status: 'Stopped' });
         await res.create(`${s.id}-start`, { instanceId: inst(s, 'start'), desiredState: 'Running' }, labels);
@@ -199,13 +228,16 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
           name: s.id,
           args: [
             '--kubeconfig', cluster.kubeconfigFor(s.user),
+            '--namespace', s.namespace,
             '--selector', `${SCENARIO_LABEL}=${s.id}`,
             '--leader-elect',
             '--leader-election-namespace', CONTROLLER_NAMESPACE,
             '--leader-election-id', s.lease,
-            '--leader-election-lease-duration', '3s',
-            '--leader-election-renew-deadline', '2s',
-            '--leader-election-retry-period', '500ms',
+            // Two dozen controllers share the machine with the API server: a renew deadline of 2 s
+            // (Lease calls time out after half of it) was lost under load, and the controller exited.
+            '--leader-election-lease-duration', '6s',
+            '--leader-election-renew-deadline', '4s',
+            '--leader-election-retry-period', '1s',
             '--ecs-endpoint', emu.url,
             '--poll-interval', '200ms',
             '--terminal-recheck-period', '1s',
@@ -306,7 +338,7 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       ['get', 'secrets', '-n', NS],
       ['update', 'leases.coordination.k8s.io', '-n', CONTROLLER_NAMESPACE],
     ];
-    const answers = await Promise.all([...denied, ...allowed].map((args) => canI(...args)));
+    const answers = await inBatches([...denied, ...allowed], 4, (args) => canI(...args));
     denied.forEach((args, i) => assert.equal(answers[i], false, `the ServiceAccount can ${args.join(' ')}`));
     allowed.forEach((args, i) => assert.equal(answers[denied.length + i], true, `the ServiceAccount cannot ${args.join(' ')}`));
   });
@@ -374,8 +406,8 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       check: async (s) => watchRefused(s, 'EcsPowerSchedule'),
     },
     'ecspower.io/ecspowerschedules/status:patch': {
-      shows: 'EcsPowerSchedules get no status from it (each write refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
-      check: async (s) => statusRefused(s, 'ecspowerschedule', `${NS}/${SCHEDULE}`),
+      shows: 'EcsPowerSchedules never get a status (no Desired, Next or Ready in kubectl get; each write is refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
+      check: async (s) => statusRefused(s, 'ecspowerschedules', SCHEDULE, 'ecspowerschedule'),
     },
     'ecspower.io/ecspoweroverrides:list': {
       shows: 'the EcsPowerOverride cache never syncs: /readyz stays 503 and nothing is reconciled, EcsInstancePowers included',
@@ -386,8 +418,8 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       check: async (s) => watchRefused(s, 'EcsPowerOverride'),
     },
     'ecspower.io/ecspoweroverrides/status:patch': {
-      shows: 'EcsPowerOverrides get no status (Matched, Ready) from it (each write refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
-      check: async (s) => statusRefused(s, 'ecspoweroverride', `${NS}/${OVERRIDE}`),
+      shows: 'EcsPowerOverrides never get a status (no Matched or Ready in kubectl get; each write is refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
+      check: async (s) => statusRefused(s, 'ecspoweroverrides', OVERRIDE, 'ecspoweroverride'),
     },
     'ecspower.io/ecsinstancepowers/status:patch': {
       shows: 'the instance is stopped, but no resource ever gets a status (READY stays empty)',
@@ -469,12 +501,15 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     await c.waitForHttp(`${c.healthUrl}/readyz`, 503, NEVER_WINDOW_MS);
   }
 
-  /** Status writes of one kind refused: that controller retries them; the EcsInstancePowers converge. */
-  async function statusRefused(s: Scenario, controller: string, key: string): Promise<void> {
+  /** Status writes of one kind refused: its objects never get a status; the EcsInstancePowers converge. */
+  async function statusRefused(s: Scenario, plural: string, name: string, controller: string): Promise<void> {
     const c = s.controller!;
-    await res.waitForReady(`${s.id}-stop`, 'Stopped', 30_000);
-    const refused = new RegExp(`^(?=.*"msg":"status write failed")(?=.*"resource":"${key}")(?=.*(forbidden|403))`, 'i');
+    await resOf(s).waitForReady(`${s.id}-stop`, 'Stopped', 30_000);
+    const refused = new RegExp(`^(?=.*"msg":"status write failed")(?=.*"resource":"${s.namespace}/${name}")(?=.*(forbidden|403))`, 'i');
     await c.waitForLog(refused, NEVER_WINDOW_MS);
+    await untilElapsed(s.startedAt, NEVER_WINDOW_MS);
+    const obj = (await res.custom.getNamespacedCustomObject({ group: 'ecspower.io', version: 'v1alpha1', namespace: s.namespace, plural, name })) as { status?: unknown };
+    assert.equal(obj.status, undefined, `${plural}/${name} has a status: ${JSON.stringify(obj.status)}`);
     const errors = metricValue(await c.metrics(), 'controller_runtime_reconcile_errors_total', { controller }) ?? 0;
     assert.ok(errors >= 1, `${controller} reconcile errors: ${errors}`);
   }
