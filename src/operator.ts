@@ -150,6 +150,7 @@ export class Operator {
         }),
         status: statusWriter<EcsInstancePowerStatus>(PLURAL),
         events,
+        maxOverrideDurationMs: config.maxOverrideDurationMs,
         timing: { pollIntervalMs: config.pollIntervalMs, resyncPeriodMs: config.resyncPeriodMs, terminalRecheckMs: config.terminalRecheckMs },
         workers: config.maxConcurrentReconciles,
         metrics,

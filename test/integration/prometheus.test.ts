@@ -39,6 +39,7 @@ const SETUPS: Setup[] = [
 const EMPTY_WHEN_HEALTHY: Record<string, { why: string; only?: (s: Setup) => boolean }> = {
   'ECS API errors by code': { why: 'no ECS call failed' },
   'ECS API throttled': { why: 'no ECS call was throttled' },
+  'Schedule transition latency': { why: 'no schedule transition or override started or ended during the run (the resources have a fixed desiredState)' },
   Leader: { why: 'no leader election (--leader-elect off)', only: (s) => !s.leaderElection },
   'Leader by pod': { why: 'no leader election (--leader-elect off)', only: (s) => !s.leaderElection },
 };
