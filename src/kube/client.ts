@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Configuration } from '@kubernetes/client-node';
 import { reuseConnections } from './connection-reuse.ts';
@@ -6,10 +8,17 @@ import { reuseConnections } from './connection-reuse.ts';
  * `--kubeconfig` when given; otherwise client-node's default loading, as client-go does:
  * $KUBECONFIG (which may list several files, merged), ~/.kube/config, then in-cluster.
  */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
+export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kubeConfig = new KubeConfig();
   if (path) kubeConfig.loadFromFile(path);
-  else kubeConfig.loadFromDefault();
+  else {
+    // client-node falls back to in-cluster settings even outside a pod (a server "https://undefined:undefined").
+    const home = env['HOME'] ? join(env['HOME'], '.kube', 'config') : undefined;
+    if (!env['KUBECONFIG'] && !(home && existsSync(home)) && !env['KUBERNETES_SERVICE_HOST']) {
+      throw new Error('no kubeconfig: pass --kubeconfig, set $KUBECONFIG, or run in a pod');
+    }
+    kubeConfig.loadFromDefault();
+  }
   if (!kubeConfig.getCurrentCluster()) throw new Error('no cluster in the kubeconfig and not running in a pod');
   return reuseConnections(kubeConfig);
 }

@@ -456,8 +456,13 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       check: async () => undefined,
     },
     'coordination.k8s.io/leases:get': {
-      shows: 'it never leads: no "became leader", leader_election_master_status 0, nothing reconciled, ECS never called',
-      check: async (s) => neverLeads(s),
+      shows: 'it never leads: no "became leader", leader_election_master_status 0, nothing reconciled, ECS never called; the log says why at warn level',
+      check: async (s) => {
+        await neverLeads(s);
+        // Regression: a controller forbidden to use its Lease sat idle with nothing at info level.
+        const why = s.controller!.logs().find((l) => l['level'] === 'warn' && l['msg'] === 'lease attempt failed');
+        assert.ok(why && /forbidden/i.test(String(why['error'])), s.controller!.tail());
+      },
     },
     'coordination.k8s.io/leases:create': {
       shows: 'it cannot create the Lease, so it never leads and nothing is reconciled',
