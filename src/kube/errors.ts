@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ApiException } from '@kubernetes/client-node';
 
 /** HTTP status of a failed Kubernetes API call, if it got that far. */
@@ -16,9 +17,17 @@ export const isForbidden = (err: unknown): boolean => kubeStatusCode(err) === 40
 export function describeKubeError(err: unknown): string {
   const code = kubeStatusCode(err);
   if (err instanceof ApiException) {
-    const body = err.body as { message?: unknown } | string | undefined;
-    const msg = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : `HTTP ${code}`;
-    return msg.slice(0, 300);
+    // client-node 2.x keeps the Status body as a JSON string for errors it has no model for.
+    let body = err.body as { message?: unknown } | string | undefined;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body) as { message?: unknown };
+      } catch {
+        // not JSON: keep the status line
+      }
+    }
+    const message = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : undefined;
+    return (message ?? `HTTP ${code} ${(code !== undefined && STATUS_CODES[code]) || ''}`.trimEnd()).slice(0, 300);
   }
   return err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300);
 }
