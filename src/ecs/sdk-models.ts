@@ -1,13 +1,15 @@
 // The ECS SDK client without its ~3,450 model modules.
 //
 // `@alicloud/ecs20140526`'s client.js starts with `require('./models/model')`, an index that
-// requires the request and response classes of every ECS action: about 80 MB of RSS for
-// classes the operator never uses. The client's methods only reach those classes through that
-// index (`new $_model.DescribeInstancesResponse({})`), so before client.js is loaded this module
-// puts a slim index in its place in the CommonJS module cache (`require.cache`, which Node lets
-// a program fill): it holds the models of the actions listed here, read from their own files,
-// and throws on any other model name instead of returning undefined. Everything else (the
-// client class, signing, the HTTP path) is the package's own code.
+// requires the request and response classes of every ECS action: 15 MB of V8 heap and 25-35 MB
+// of RSS for classes the operator never uses. The client's methods only reach those classes
+// through that index (`new $_model.DescribeInstancesResponse({})`), so before client.js is
+// loaded this module puts a slim index in its place in the CommonJS module cache
+// (`require.cache`, which Node lets a program fill): it holds the models of the actions listed
+// here, read from their own files, and throws on any other model name instead of returning
+// undefined. Everything else (the client class, signing, the HTTP path) is the package's own
+// code. A response model is looked up only once the answer is in, so the client class is
+// guarded too: calling an action whose models are not loaded throws before its request goes out.
 
 import { createRequire, Module } from 'node:module';
 import type EcsSdk from '@alicloud/ecs20140526';
@@ -51,10 +53,35 @@ export function loadEcsModels(actions: readonly string[]): void {
   }
 }
 
-/** The SDK's `Client` class, loaded against the slim model index. */
+let guardedClient: EcsClientClass | undefined;
+
+/** The SDK's `Client` class, loaded against the slim model index, refusing actions whose models are not loaded. */
 export function ecsClientClass(): EcsClientClass {
-  slimIndex();
-  return (require('@alicloud/ecs20140526') as { default: EcsClientClass }).default;
+  const index = slimIndex();
+  if (guardedClient) return guardedClient;
+  const sdkClient = (require('@alicloud/ecs20140526') as { default: EcsClientClass }).default;
+  // `stopInstances(request)` and `stopInstancesWithOptions(request, runtime)` both look up the
+  // latter on the instance: the lookup passes through this proxy in the prototype chain.
+  class GuardedClient extends sdkClient {}
+  const guard = new Proxy(sdkClient.prototype, {
+    get(target, name, receiver) {
+      if (typeof name === 'string' && name.endsWith('WithOptions')) {
+        const action = name.charAt(0).toUpperCase() + name.slice(1, -'WithOptions'.length);
+        if (!index.actions.has(action)) throw notLoaded(`action ${action}`, index);
+      }
+      return Reflect.get(target, name, receiver);
+    },
+  });
+  Object.setPrototypeOf(GuardedClient.prototype, guard);
+  guardedClient = GuardedClient;
+  return guardedClient;
+}
+
+function notLoaded(what: string, index: SlimIndex): Error {
+  return new Error(
+    `@alicloud/ecs20140526 ${what} is not loaded: ecs-power loads only the models of ${[...index.actions].join(', ')}; ` +
+      'add the action to OPERATOR_ECS_ACTIONS in src/ecs/sdk-models.ts',
+  );
 }
 
 /** The SDK model modules in the module cache, by file name (`DescribeInstancesRequest.js`); the slim index is not one. */
@@ -97,10 +124,7 @@ function slimIndex(): SlimIndex {
   entry.exports = new Proxy(index.models, {
     get(target, name, receiver) {
       if (typeof name !== 'string' || name in target || !/^[A-Z]/.test(name)) return Reflect.get(target, name, receiver);
-      throw new Error(
-        `@alicloud/ecs20140526 model ${name} is not loaded: ecs-power loads only the models of ${[...index.actions].join(', ')}; ` +
-          'add the action to OPERATOR_ECS_ACTIONS in src/ecs/sdk-models.ts',
-      );
+      throw notLoaded(`model ${name}`, index);
     },
   });
   entry.loaded = true;

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import type { RebootInstanceRequest } from '@alicloud/ecs20140526/dist/models/RebootInstanceRequest.js';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { SdkEcsApi } from '../../src/ecs/sdk-client.ts';
-import { OPERATOR_ECS_ACTIONS, loadedEcsActions, loadedEcsModelFiles } from '../../src/ecs/sdk-models.ts';
+import { OPERATOR_ECS_ACTIONS, ecsClientClass, loadedEcsActions, loadedEcsModelFiles } from '../../src/ecs/sdk-models.ts';
 import { startEcsEmulator } from '../support/ecs-emulator/index.ts';
 import type { EcsEmulator } from '../support/ecs-emulator/types.ts';
 
@@ -47,6 +49,17 @@ describe('ECS SDK: only the models of the calls the operator makes', () => {
     assert.ok(actions.every((a) => OPERATOR_ECS_ACTIONS.includes(a) || a === 'DescribeInstanceStatus'), `unexpected actions: ${actions.join(', ')}`);
     const expectedFiles = actions.flatMap((a) => [`${a}Request.js`, `${a}Response.js`, `${a}ResponseBody.js`]).sort();
     assert.deepEqual(loadedEcsModelFiles().sort(), expectedFiles);
+  });
+
+  it('calling an action whose models are not loaded fails before the request goes out', async () => {
+    const client = new (ecsClientClass())(
+      new $OpenApiUtil.Config({ accessKeyId: 'test-ak', accessKeySecret: 'test-secret', endpoint: emu.endpoint, protocol: 'HTTP', regionId: 'cn-hangzhou' }),
+    );
+    emu.resetCalls();
+    // A request as the client reads it; constructing the real class would load its model module.
+    const request = { instanceId: 'i-slim000001', validate: () => undefined } as unknown as RebootInstanceRequest;
+    await assert.rejects(async () => client.rebootInstance(request), /action RebootInstance is not loaded: .*OPERATOR_ECS_ACTIONS/);
+    assert.deepEqual(emu.calls, []);
   });
 
   it('a model of an action the operator does not call fails loudly instead of being undefined', () => {
