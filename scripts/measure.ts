@@ -238,7 +238,7 @@ async function main(): Promise<void> {
   const nodeVersion = execFileSync(NODE_BIN, ['--version'], { encoding: 'utf8' }).trim();
   process.stdout.write(
     [
-      `Controller: node ${nodeVersion} ${args.main ?? 'dist/main.js'} --leader-elect --leader-election-namespace=${CONTROLLER_NAMESPACE} --ecs-endpoint EMULATOR (defaults otherwise: --poll-interval 5s, --resync-period 10m, --max-concurrent-reconciles 10); NODE_OPTIONS as in the table (deploy/deployment.yaml ships \`${shippedNodeOptions()}\`); sampled every 1 s.`,
+      `Controller: node ${nodeVersion} ${args.main ?? 'dist/main.js'} --leader-elect --leader-election-namespace=${CONTROLLER_NAMESPACE} --ecs-endpoint EMULATOR, every other flag at its default; NODE_OPTIONS as in the table (deploy/deployment.yaml ships \`${shippedNodeOptions()}\`); sampled every 1 s.`,
       '',
       '| scenario | NODE_OPTIONS | RSS at ready (MiB) | RSS range (MiB) | RSS at end (anonymous part) (MiB) | peak RSS VmHWM (MiB) | V8 heap used / total at end (MiB) | CPU to ready (s) | avg CPU (millicores) | peak CPU, 1 s (millicores) | sampled (s) | Ready after (s) | notes |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
