@@ -1,4 +1,8 @@
-import EcsModule, * as $Ecs from '@alicloud/ecs20140526';
+import { DescribeInstancesRequest } from '@alicloud/ecs20140526/dist/models/DescribeInstancesRequest.js';
+import { StartInstanceRequest } from '@alicloud/ecs20140526/dist/models/StartInstanceRequest.js';
+import { StartInstancesRequest } from '@alicloud/ecs20140526/dist/models/StartInstancesRequest.js';
+import { StopInstanceRequest } from '@alicloud/ecs20140526/dist/models/StopInstanceRequest.js';
+import { StopInstancesRequest } from '@alicloud/ecs20140526/dist/models/StopInstancesRequest.js';
 import * as OpenApi from '@alicloud/openapi-core';
 import CredentialsModule, * as CredentialsNamespace from '@alicloud/credentials';
 import * as $dara from '@darabonba/typescript';
@@ -12,16 +16,16 @@ import type {
   StopOptions,
 } from './gateway.ts';
 import { fromSdkError } from './errors.ts';
+import { ecsClientClass, type EcsClient } from './sdk-models.ts';
 
-// Both packages are CommonJS transpiled from TypeScript. Loaded as ESM the default import is the
-// module object (class at `.default`); loaded through a CommonJS transform (tsx under mocha) it
-// is the class itself. Accept both.
+// @alicloud/credentials is CommonJS transpiled from TypeScript. Loaded as ESM the default import
+// is the module object (class at `.default`); loaded through a CommonJS transform (tsx under
+// mocha) it is the class itself. Accept both.
 function cjsDefault<T>(mod: { default: T }): T {
   const inner = (mod as unknown as { default?: T }).default;
   return typeof inner === 'function' ? inner : (mod as unknown as T);
 }
-type EcsClient = InstanceType<typeof EcsModule.default>;
-const EcsClientClass = cjsDefault(EcsModule);
+const EcsClientClass = ecsClientClass();
 type Credential = InstanceType<typeof CredentialsModule.default>;
 const CredentialClass = cjsDefault(CredentialsModule);
 const CredentialConfigClass: typeof CredentialsModule.Config =
@@ -71,7 +75,7 @@ export class SdkEcsApi implements EcsApi {
   }
 
   async describeInstances(instanceIds: string[]): Promise<{ requestId: string; instances: DescribedInstance[] }> {
-    const request = new $Ecs.DescribeInstancesRequest({
+    const request = new DescribeInstancesRequest({
       regionId: this.regionId,
       instanceIds: JSON.stringify(instanceIds),
       maxResults: 100,
@@ -91,7 +95,7 @@ export class SdkEcsApi implements EcsApi {
   }
 
   async stopInstance(instanceId: string, o: StopOptions): Promise<ActionResult> {
-    const request = new $Ecs.StopInstanceRequest({
+    const request = new StopInstanceRequest({
       instanceId,
       forceStop: o.forceStop,
       confirmStop: o.confirmStop,
@@ -104,7 +108,7 @@ export class SdkEcsApi implements EcsApi {
   }
 
   async stopInstances(instanceIds: string[], o: StopOptions): Promise<BatchResult> {
-    const request = new $Ecs.StopInstancesRequest({
+    const request = new StopInstancesRequest({
       regionId: this.regionId,
       instanceId: instanceIds,
       forceStop: o.forceStop,
@@ -125,13 +129,13 @@ export class SdkEcsApi implements EcsApi {
   }
 
   async startInstance(instanceId: string, o: StartOptions): Promise<ActionResult> {
-    const request = new $Ecs.StartInstanceRequest({ instanceId, dryRun: o.dryRun });
+    const request = new StartInstanceRequest({ instanceId, dryRun: o.dryRun });
     const res = await this.call(() => this.client.startInstanceWithOptions(request, this.runtime));
     return { requestId: res.body?.requestId ?? '' };
   }
 
   async startInstances(instanceIds: string[], o: StartOptions): Promise<BatchResult> {
-    const request = new $Ecs.StartInstancesRequest({
+    const request = new StartInstancesRequest({
       regionId: this.regionId,
       instanceId: instanceIds,
       dryRun: o.dryRun,

@@ -3,7 +3,7 @@
  * attempts) and StopInstance with Hibernate. Real SDK, injected clock.
  */
 import assert from 'node:assert/strict';
-import * as $Ecs from '@alicloud/ecs20140526';
+import * as $Ecs from '../support/ecs-emulator/sdk-requests.ts';
 import { ClientError } from '@alicloud/openapi-core';
 import { startEcsEmulator } from '../support/ecs-emulator/index.ts';
 import type { EcsEmulator } from '../support/ecs-emulator/index.ts';

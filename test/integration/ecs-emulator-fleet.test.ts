@@ -3,7 +3,7 @@
  * with MaxResults/NextToken, Cpu/Memory/InstanceType, and released instances vanishing.
  */
 import assert from 'node:assert/strict';
-import * as $Ecs from '@alicloud/ecs20140526';
+import * as $Ecs from '../support/ecs-emulator/sdk-requests.ts';
 import { startEcsEmulator } from '../support/ecs-emulator/index.ts';
 import type { EcsEmulator, EmulatorOptions } from '../support/ecs-emulator/index.ts';
 import { expectEcsError, makeClient, sdkCalls } from '../support/ecs-emulator/test-client.ts';

@@ -3,7 +3,7 @@
  * acceptance lag, and describes can lag behind (eventual consistency). Real SDK, injected clock.
  */
 import assert from 'node:assert/strict';
-import * as $Ecs from '@alicloud/ecs20140526';
+import * as $Ecs from '../support/ecs-emulator/sdk-requests.ts';
 import { DEFAULT_ACCEPT_LAG_MS, startEcsEmulator } from '../support/ecs-emulator/index.ts';
 import type { EcsEmulator, EmulatorOptions } from '../support/ecs-emulator/index.ts';
 import { expectEcsError, makeClient, sdkCalls } from '../support/ecs-emulator/test-client.ts';

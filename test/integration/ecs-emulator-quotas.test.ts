@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import * as $Ecs from '@alicloud/ecs20140526';
+import * as $Ecs from '../support/ecs-emulator/sdk-requests.ts';
 import { ThrottlingError } from '@alicloud/openapi-core';
 import { signRequest, startEcsEmulator } from '../support/ecs-emulator/index.ts';
 import type { EcsEmulator, EmulatorOptions } from '../support/ecs-emulator/index.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { once } from 'node:events';
-import * as $Ecs from '@alicloud/ecs20140526';
+import * as $Ecs from '../support/ecs-emulator/sdk-requests.ts';
 import { ClientError, ServerError, ThrottlingError } from '@alicloud/openapi-core';
 import { acsDate, signRequest, startEcsEmulator } from '../support/ecs-emulator/index.ts';
 import type { EcsEmulator, EmulatorOptions, Fault } from '../support/ecs-emulator/index.ts';

@@ -4,7 +4,7 @@
 // Both are parsed as YAML 1.1, as Kubernetes reads them (0444 is octal there).
 
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -28,6 +28,15 @@ export function parseManifests(text: string): K8sObject[] {
       return d.toJS() as K8sObject | null;
     })
     .filter((o): o is K8sObject => o !== null);
+}
+
+/** The controller's NODE_OPTIONS in deploy/deployment.yaml (the V8 heap flags the container runs with). */
+export function shippedNodeOptions(): string {
+  const deployment = findOne(parseManifests(readFileSync(join(DEPLOY_DIR, 'deployment.yaml'), 'utf8')), 'Deployment');
+  const env = getPath(deployment, 'spec.template.spec.containers.0.env') as Array<{ name: string; value?: string }> | undefined;
+  const value = env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  if (!value) throw new Error('deploy/deployment.yaml: the controller container sets no NODE_OPTIONS');
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -318,12 +318,21 @@ export async function startControllerProcess(opts: ControllerProcessOptions): Pr
   return proc;
 }
 
+/** V8 heap of a controller process, MiB, from its /metrics (prom-client's default metrics). */
+export async function heapFromMetrics(c: Pick<ControllerProcess, 'metrics'>): Promise<{ usedMiB: number; totalMiB: number }> {
+  const text = await c.metrics();
+  const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return { usedMiB: value('nodejs_heap_size_used_bytes'), totalMiB: value('nodejs_heap_size_total_bytes') };
+}
+
 /** Resident memory and CPU time of a running process, from /proc (Linux). */
 export interface ProcSample {
   /** Resident set size now, KiB. */
   rssKiB: number;
   /** Peak resident set size, KiB. */
   hwmKiB: number;
+  /** The anonymous part of rssKiB (heap, stacks, malloc): rssKiB less the mapped node binary and libraries. */
+  rssAnonKiB: number;
   /** User + system CPU time, seconds. */
   cpuSeconds: number;
 }
@@ -336,5 +345,5 @@ export function procSample(pid: number): ProcSample {
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(rest[11]) + Number(rest[12]);
   const hz = 100; // USER_HZ on Linux
-  return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM'), cpuSeconds: ticks / hz };
+  return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM'), rssAnonKiB: kib('RssAnon'), cpuSeconds: ticks / hz };
 }

@@ -3,15 +3,13 @@
  * assertions on the errors it throws.
  */
 import assert from 'node:assert/strict';
-import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { ecsClientClass, type EcsClient } from '../../../src/ecs/sdk-models.ts';
+import * as $Ecs from './sdk-requests.ts';
 import type { EcsEmulator } from './types.ts';
 
-// The package is CommonJS with `exports.default = Client`. Under native ESM (node dist/, `node --import tsx`)
-// the default import is `module.exports`, so the class is `Ecs.default`; when tsx compiles a file to CommonJS
-// (mocha loads specs with require) the default import is already the class. Accept both.
-const EcsClientClass: typeof Ecs.default = (Ecs as unknown as { default?: typeof Ecs.default }).default ?? (Ecs as unknown as typeof Ecs.default);
-export type EcsClient = InstanceType<typeof Ecs.default>;
+export type { EcsClient };
+const EcsClientClass = ecsClientClass();
 
 export interface ClientOptions {
   accessKeyId?: string;
