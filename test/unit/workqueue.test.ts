@@ -217,6 +217,14 @@ describe('Workqueue', function () {
       assert.equal(q.addRateLimited('k', 'slow'), 600_000);
     });
 
+    it('capacity backoff (a zone out of stock) grows from 5 s to at most one minute', () => {
+      const { q } = setup({ random: () => 1 });
+      const delays = Array.from({ length: 8 }, () => q.addRateLimited('k', 'capacity'));
+      assert.deepEqual(delays, [5000, 10_000, 20_000, 40_000, 60_000, 60_000, 60_000, 60_000]);
+      const { q: low } = setup({ random: () => 0 });
+      for (let n = 0; n < 20; n++) assert.ok(low.addRateLimited('k', 'capacity') <= 60_000);
+    });
+
     it('honours a minimum delay (retry-after)', () => {
       const { q } = setup({ random: () => 0 });
       assert.equal(q.addRateLimited('k', 'normal', 7000), 7000);
