@@ -15,17 +15,22 @@ export interface KeyQueue {
   remove(key: string): void;
 }
 
+/** A KeyQueue that can also add a key later (the earliest pending deadline per key wins). */
+export interface DelayingKeyQueue extends KeyQueue {
+  addAfter(key: string, ms: number): void;
+}
+
 /**
  * A queue that takes keys only once its controller runs (leader election won), as
  * controller-runtime registers its event handlers at controller start: a standby keeps its cache
  * warm but queues nothing. start() replays every key of the cache, as the informer's initial
  * adds would.
  */
-export class GatedQueue implements KeyQueue {
+export class GatedQueue implements DelayingKeyQueue {
   private open = false;
 
   constructor(
-    private readonly queue: KeyQueue,
+    private readonly queue: DelayingKeyQueue,
     private readonly keys: () => Iterable<string>,
   ) {}
 
@@ -40,6 +45,10 @@ export class GatedQueue implements KeyQueue {
 
   remove(key: string): void {
     if (this.open) this.queue.remove(key);
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.open) this.queue.addAfter(key, ms);
   }
 }
 

@@ -636,8 +636,9 @@ describe('deploy/ (kubectl kustomize)', function () {
     const rules = find(objs, 'ClusterRole', 'ecs-power-controller')['rules'];
     assert.deepEqual(rules, [
       // exactly the calls the controller makes; test/e2e/rbac.test.ts shows each one is needed
-      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers', 'ecspowerschedules', 'ecspoweroverrides'], verbs: ['list', 'watch'] },
-      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers/status', 'ecspowerschedules/status', 'ecspoweroverrides/status'], verbs: ['patch'] },
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers', 'ecspowerschedules', 'ecspoweroverrides', 'ecsinstancepowersets'], verbs: ['list', 'watch'] },
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers'], verbs: ['create', 'patch', 'delete'] },
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers/status', 'ecspowerschedules/status', 'ecspoweroverrides/status', 'ecsinstancepowersets/status'], verbs: ['patch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
     ]);

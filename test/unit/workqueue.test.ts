@@ -320,15 +320,18 @@ describe('GatedQueue (a standby queues nothing)', () => {
   it('drops adds before start, replays the cache at start, passes adds through after', () => {
     const added: string[] = [];
     const removed: string[] = [];
+    const later: string[] = [];
     const cache = ['ns/a', 'ns/b'];
-    const gate = new GatedQueue({ add: (k) => added.push(k), remove: (k) => removed.push(k) }, () => cache);
+    const gate = new GatedQueue({ add: (k) => added.push(k), remove: (k) => removed.push(k), addAfter: (k, ms) => later.push(`${k}@${ms}`) }, () => cache);
     gate.add('ns/a');
     gate.remove('ns/gone');
-    assert.deepEqual([added, removed], [[], []]);
+    gate.addAfter('ns/a', 5);
+    assert.deepEqual([added, removed, later], [[], [], []]);
     gate.start();
     assert.deepEqual(added, ['ns/a', 'ns/b']);
     gate.add('ns/c');
     gate.remove('ns/b');
-    assert.deepEqual([added, removed], [['ns/a', 'ns/b', 'ns/c'], ['ns/b']]);
+    gate.addAfter('ns/d', 2000);
+    assert.deepEqual([added, removed, later], [['ns/a', 'ns/b', 'ns/c'], ['ns/b'], ['ns/d@2000']]);
   });
 });
