@@ -200,6 +200,17 @@ describe('ECS emulator: tags, paging, shapes, release (real SDK)', function () {
     await expectEcsError(list({ fleet: 'x' }, 'f'.repeat(32)), 'InvalidParameter.NextToken', 400);
   });
 
+  it('a fault can match query parameters: only tag-filtered DescribeInstances of one region fail', async () => {
+    await start();
+    emu.addInstance({ instanceId: 'i-a', regionId: REGION, tags: { fleet: 'x' } });
+    emu.addInstance({ instanceId: 'i-b', regionId: OTHER, tags: { fleet: 'x' } });
+    emu.injectFault({ action: 'DescribeInstances', params: { 'Tag.1.Key': 'fleet', RegionId: REGION }, code: 'Throttling.User', count: Infinity });
+    await expectEcsError(page(REGION, { fleet: 'x' }), 'Throttling.User', 400);
+    assert.deepEqual((await page(OTHER, { fleet: 'x' })).ids, ['i-b'], 'another region');
+    assert.equal((await sdk.described('i-a'))?.instanceId, 'i-a', 'a describe by id');
+    await expectEcsError(page(REGION, { fleet: 'x' }), 'Throttling.User', 400);
+  });
+
   it('Cpu, Memory (MiB), InstanceType, InstanceTypeFamily and HibernationOptions per instance', async () => {
     await start();
     const cases: Array<[string, number, number]> = [
