@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { sharedCluster } from '../support/global-cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { startEcsEmulator, type EcsEmulator, type RecordedCall } from '../support/ecs-emulator/index.ts';
-import { Resources, cond, sleep, startOperator, type RunningOperator } from '../support/operator-harness.ts';
+import { Resources, cond, metricValue, sleep, startOperator, type RunningOperator } from '../support/operator-harness.ts';
 import { SetResources, setCondition } from '../support/sets.ts';
 import type { EcsInstancePower } from '../../src/api/types.ts';
 import type { EcsInstancePowerSetSpec } from '../../src/api/powerset-types.ts';
@@ -102,6 +102,9 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
     for (const prefix of ['untagged', 'excluded', 'teamb']) {
       for (const e of emu.instances().filter((x) => x.instanceId.startsWith(`i-${prefix}`))) assert.equal(e.status, 'Running', e.instanceId);
     }
+    // Members count in the savings counters like any EcsInstancePower (the dashboard's stopped vCPU-hours).
+    const vcpuSeconds = metricValue(await op.metricsText(), 'ecspower_stopped_vcpu_seconds_total', { namespace: NS, stopped_mode: 'StopCharging' }) ?? 0;
+    assert.ok(vcpuSeconds > 0, `ecspower_stopped_vcpu_seconds_total ${vcpuSeconds}`);
     // One discovery so far (refresh 5m): ceil(n/100) tag-filtered DescribeInstances per region.
     assert.equal(discoveries(emu.calls, HZ, 'env').length, 2);
     assert.equal(discoveries(emu.calls, SH, 'env').length, 2);
