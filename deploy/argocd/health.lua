@@ -1,9 +1,12 @@
--- Argo CD resource health check for ecspower.io/EcsInstancePower.
--- Install: see README.md beside this file (argocd-cm key
--- resource.customizations.health.ecspower.io_EcsInstancePower).
+-- Argo CD resource health check for ecspower.io/EcsInstancePower and
+-- ecspower.io/EcsInstancePowerSet (the same kstatus conditions).
+-- Install: see README.md beside this file (argocd-cm keys
+-- resource.customizations.health.ecspower.io_EcsInstancePower and
+-- resource.customizations.health.ecspower.io_EcsInstancePowerSet).
 --
---   Healthy      Ready=True for the current generation
---   Degraded     Stalled=True (a terminal error: a person has to change something)
+--   Healthy      Ready=True for the current generation (a set: every member Ready, or none match)
+--   Degraded     Stalled=True (a terminal error: a person has to change something; a set: its
+--                only members not Ready are Stalled, or discovery is refused)
 --   Progressing  everything else: no status yet, status.observedGeneration behind
 --                metadata.generation, Reconciling=True, Ready=False or Unknown
 local hs = {}
@@ -88,6 +91,10 @@ elseif ready ~= nil then
   hs.message = describe(ready)
 end
 if hs.message == nil or hs.message == "" then
-  hs.message = "Waiting for the instance to reach the desired state"
+  if obj.kind == "EcsInstancePowerSet" then
+    hs.message = "Waiting for the members to be Ready"
+  else
+    hs.message = "Waiting for the instance to reach the desired state"
+  end
 end
 return hs
