@@ -97,31 +97,29 @@ export class SetReconciler {
     const plan = this.plan(set, settings, owned, discovery);
     const { applied, written } = await this.carryOut(key, plan, context);
     const after = this.deps.clock.now();
-    const nextMemo = discovery ? this.remember(key, uid, generation, after, settings, discovery, plan.conflicts) : memo;
-    const state = discoveryState(nextMemo, discovery, after);
-    const invalidMember = written.find((w) => w.invalid);
-    const status = invalidMember
-      ? ({ kind: 'terminal', reason: Reason.InvalidSpec, message: `InvalidSpec: member ${invalidMember.name} refused by the API server: ${invalidMember.message}` } as const)
-      : state;
+    const refused = written.find((w) => w.refusal !== undefined);
+    const refusal = refused ? { reason: refused.refusal!, message: `${refused.refusal}: ${refused.verb} of member ${refused.name} refused by the API server: ${refused.message}` } : undefined;
+    // Members not written make the attempt a failure too: tried again soon, never shown as done.
+    const nextMemo = discovery ? this.remember(key, { uid, generation, now: after, settings, discovery, conflicts: plan.conflicts, refusal, writeFailed: written.length > 0 }) : memo;
+    const status: DiscoveryState = refusal ? { kind: 'terminal', ...refusal } : written.length > 0 ? { kind: 'transient' } : discoveryState(nextMemo, discovery, after);
     const members = owned.filter((m) => plan.members.includes(m.metadata.name ?? '')).map((m) => m.metadata.name ?? '');
     const present = new Set([...members, ...applied]);
     const conflictNote = discovery && plan.conflicts.length > 0 ? conflictMessage(plan.conflicts) : undefined;
     await this.writeStatus(key, set, owned.filter((m) => present.has(m.metadata.name ?? '')), new Set(applied), status, after, [...present]);
 
     // Events after the status write they describe, for what this pass found out.
-    if (invalidMember) this.deps.events.emit(set, 'Warning', Reason.InvalidSpec, status.kind === 'terminal' ? status.message : invalidMember.message);
+    if (refused && status.kind === 'terminal') this.deps.events.emit(set, 'Warning', status.reason, status.message);
     for (const f of discovery?.failures ?? []) this.deps.events.emit(set, 'Warning', f.reason, f.message);
     if (conflictNote) this.deps.events.emit(set, 'Warning', SetEventReason.InstanceConflict, conflictNote);
 
-    const failedWrite = written.find((w) => !w.invalid);
-    if (failedWrite) {
-      return { kind: 'error', error: new Error(`member ${failedWrite.name}: ${failedWrite.message}`), backoff: 'normal' };
-    }
     const dueIn = Math.max(1000, (nextMemo?.dueAt ?? after) - after);
-    if (nextMemo?.outcome === 'transient' && discovery) {
-      const failure = discovery.failures[0]!;
-      return { kind: 'error', error: new Error(`${failure.reason}: ${failure.message}`), backoff: 'normal', minDelayMs: dueIn };
+    // Refused writes wait for a person (looked at again at the memo's time); others are retried.
+    const unwritten = written.find((w) => w.refusal === undefined);
+    if (unwritten) {
+      return { kind: 'error', error: new Error(`${unwritten.verb} of member ${unwritten.name}: ${unwritten.message}`), backoff: 'normal', ...(discovery ? { minDelayMs: dueIn } : {}) };
     }
+    const failure = discovery?.failures.find((f) => !f.terminal);
+    if (failure && nextMemo?.outcome === 'transient') return { kind: 'error', error: new Error(`${failure.reason}: ${failure.message}`), backoff: 'normal', minDelayMs: dueIn };
     return { kind: 'requeueAfter', ms: dueIn };
   }
 
@@ -149,9 +147,9 @@ export class SetReconciler {
   }
 
   /** Applies and deletes members, a few at a time, parked while the API answers. */
-  private async carryOut(key: string, plan: MemberPlan, context: ReconcileContext): Promise<{ applied: string[]; written: Array<{ name: string; message: string; invalid: boolean }> }> {
+  private async carryOut(key: string, plan: MemberPlan, context: ReconcileContext): Promise<{ applied: string[]; written: FailedWrite[] }> {
     const applied: string[] = [];
-    const written: Array<{ name: string; message: string; invalid: boolean }> = [];
+    const written: FailedWrite[] = [];
     const tasks: Array<() => Promise<void>> = [
       ...plan.apply.map((member) => async () => {
         try {
@@ -159,8 +157,7 @@ export class SetReconciler {
           applied.push(member.metadata.name);
         } catch (err) {
           if (err instanceof NotLeaderError) throw err;
-          const code = kubeStatusCode(err);
-          written.push({ name: member.metadata.name, message: describeKubeError(err), invalid: code === 422 });
+          written.push(failedWrite('apply', member.metadata.name, err));
         }
       }),
       ...plan.delete.map((member) => async () => {
@@ -168,7 +165,7 @@ export class SetReconciler {
           await this.deps.writer.delete(key.slice(0, key.indexOf('/')), member.name, member.uid);
         } catch (err) {
           if (err instanceof NotLeaderError) throw err;
-          written.push({ name: member.name, message: describeKubeError(err), invalid: false });
+          written.push(failedWrite('delete', member.name, err));
         }
       }),
     ];
@@ -180,14 +177,29 @@ export class SetReconciler {
     return { applied, written };
   }
 
-  private remember(key: string, uid: string, generation: number, now: number, settings: SetSettings, discovery: FleetDiscovery, conflicts: Conflict[]): DiscoveryMemo {
+  private remember(
+    key: string,
+    pass: {
+      uid: string;
+      generation: number;
+      now: number;
+      settings: SetSettings;
+      discovery: FleetDiscovery;
+      conflicts: Conflict[];
+      refusal: { reason: string; message: string } | undefined;
+      writeFailed: boolean;
+    },
+  ): DiscoveryMemo {
+    const { uid, generation, now, settings, discovery, conflicts } = pass;
     const prev = this.memos.get(key);
-    const terminal = discovery.failures.find((f) => f.terminal);
+    const found = discovery.failures.find((f) => f.terminal);
+    const terminal = found ? { reason: found.reason, message: found.message } : pass.refusal;
     const transient = discovery.failures.find((f) => !f.terminal);
+    const base = { uid, generation, now, intervalMs: settings.refreshIntervalMs };
     const memo = terminal
-      ? afterFailure(prev, { uid, generation, now, intervalMs: settings.refreshIntervalMs, terminal: { reason: terminal.reason, message: terminal.message } })
-      : transient
-        ? afterFailure(prev, { uid, generation, now, intervalMs: settings.refreshIntervalMs, ...(transient.retryAfterMs ? { retryAfterMs: transient.retryAfterMs } : {}) })
+      ? afterFailure(prev, { ...base, terminal })
+      : transient || pass.writeFailed
+        ? afterFailure(prev, { ...base, ...(transient?.retryAfterMs ? { retryAfterMs: transient.retryAfterMs } : {}) })
         : afterSuccess(uid, generation, now, settings.refreshIntervalMs, conflicts.length);
     this.memos.set(key, memo);
     this.deps.log.info('instances discovered', {
@@ -224,6 +236,21 @@ export class SetReconciler {
       throw err;
     }
   }
+}
+
+/** A member write the API server did not take. */
+interface FailedWrite {
+  verb: 'apply' | 'delete';
+  name: string;
+  message: string;
+  /** A refusal a person must fix: 422 (InvalidSpec: e.g. a label the server refuses) or 403 (Forbidden: RBAC). */
+  refusal?: typeof Reason.InvalidSpec | typeof Reason.Forbidden;
+}
+
+function failedWrite(verb: FailedWrite['verb'], name: string, err: unknown): FailedWrite {
+  const code = kubeStatusCode(err);
+  const refusal = code === 422 ? Reason.InvalidSpec : code === 403 ? Reason.Forbidden : undefined;
+  return { verb, name, message: describeKubeError(err), ...(refusal ? { refusal } : {}) };
 }
 
 /** What the status says of discovery, from this pass or the last one remembered. */
