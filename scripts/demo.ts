@@ -76,7 +76,7 @@ function rowsOf(items: EcsInstancePower[]): Row[] {
       return {
         name: `${o.metadata.namespace}/${o.metadata.name}`,
         instance: o.spec.instanceId,
-        desired: o.spec.desiredState + (o.spec.dryRun ? ' (dry run)' : ''),
+        desired: (o.status?.desiredState ?? o.spec.desiredState ?? '?') + sourceNote(o.status?.desiredStateSource) + (o.spec.dryRun ? ' (dry run)' : ''),
         ecsStatus: o.status?.instanceStatus ?? '',
         ready: current ? ready.status : '',
         reason: current ? ready.reason : '',
@@ -84,6 +84,13 @@ function rowsOf(items: EcsInstancePower[]): Row[] {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Where the effective desired state comes from, shortly: a schedule or an override. */
+function sourceNote(source: string | undefined): string {
+  if (!source || source === 'spec') return '';
+  const [kind, name] = source.split('/');
+  return ` (${kind === 'EcsPowerOverride' ? 'override' : 'schedule'} ${name})`;
 }
 
 const HEADERS: Row = { name: 'NAME', instance: 'INSTANCE', desired: 'DESIRED', ecsStatus: 'ECS STATUS', ready: 'READY', reason: 'REASON', age: 'AGE' };
@@ -250,6 +257,7 @@ async function main(): Promise<number> {
       // each instance starts in the opposite of its desired state, so that every example has work to do
       emu.addInstance({ instanceId: p.spec!.instanceId, regionId: p.spec!.regionId, status: p.spec!.desiredState === 'Running' ? 'Stopped' : 'Running' });
     }
+    for (const id of FLEET) emu.addInstance({ instanceId: id, regionId: 'cn-hangzhou' });
     say(`${bold('[2/5]')} ECS emulator at ${emu.url}: ${emu.instances().sort((a, b) => a.instanceId.localeCompare(b.instanceId)).map((i) => `${i.instanceId} ${i.status}`).join(', ')}`);
     say(dim(`      accepts the controller's key and the example Secret's placeholder AccessKey (${secrets.map((x) => x.metadata.name).join(', ')})`));
 
@@ -257,15 +265,18 @@ async function main(): Promise<number> {
     t0 = Date.now();
     const crd = await cluster.kubectl(['apply', '-k', join(REPO_ROOT, 'crds')]);
     if (crd.code !== 0) throw new Error(`kubectl apply -k crds/ failed:\n${crd.stderr}`);
-    const established = await cluster.kubectl(['wait', '--for=condition=established', '--timeout=60s', 'crd/ecsinstancepowers.ecspower.io']);
+    const established = await cluster.kubectl(['wait', '--for=condition=established', '--timeout=60s', 'crd/ecsinstancepowers.ecspower.io', 'crd/ecspowerschedules.ecspower.io', 'crd/ecspoweroverrides.ecspower.io']);
     if (established.code !== 0) throw new Error(`the CRD did not become Established:\n${established.stderr}`);
-    say(`${bold('[3/5]')} CRD ecsinstancepowers.ecspower.io installed and Established (${since(t0)})`);
+    say(`${bold('[3/5]')} CRDs installed and Established (${since(t0)})`);
 
     // 4. examples
     const applied = await cluster.kubectl(['apply', '-k', EXAMPLES_DIR]);
     if (applied.code !== 0) throw new Error(`kubectl apply -k deploy/examples/ failed:\n${applied.stdout}${applied.stderr}`);
-    say(`${bold('[4/5]')} kubectl apply -k deploy/examples/`);
+    say(`${bold('[4/5]')} kubectl apply -k deploy/examples/, and a small fleet on a calendar with minute-long windows`);
     for (const l of applied.stdout.trim().split('\n')) say(dim(`      ${l}`));
+    const scene = await createFleetScene(cluster);
+    say(dim(`      ecspowerschedule.ecspower.io/${SCENE_SCHEDULE}: Running in even minutes, Stopped in odd ones (UTC)`));
+    say(dim(`      ${FLEET.length} EcsInstancePowers fleet-1..${FLEET.length} on it; at ${new Date(scene.overrideAt).toISOString().slice(11, 19)}Z an override wakes fleet-1 and fleet-2 for 2 minutes`));
 
     // 5. controller
     op = await startOperator(cluster, emu, { pollIntervalMs: 500, logLevel: 'info' });
@@ -285,8 +296,13 @@ async function main(): Promise<number> {
     const custom = cluster.kubeConfig().makeApiClient(CustomObjectsApi);
     const live = new LiveBlock();
     let readyAt: number | undefined;
+    let overrideCreated = false;
     for (;;) {
       if (stopping) return 130;
+      if (!overrideCreated && Date.now() >= scene.overrideAt) {
+        overrideCreated = true;
+        await createOverride(cluster).catch((e: unknown) => say(red(`demo: could not create the override: ${e instanceof Error ? e.message : String(e)}`)));
+      }
       let items: EcsInstancePower[] = [];
       try {
         const list = (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as { items: EcsInstancePower[] };
@@ -326,6 +342,48 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calendar scene: a fleet on a schedule whose windows flip every minute, and an override.
+
+const SCENE_SCHEDULE = 'demo-minutes';
+const FLEET = ['i-fleet000001', 'i-fleet000002', 'i-fleet000003', 'i-fleet000004'];
+
+const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+
+async function createFleetScene(cluster: TestCluster): Promise<{ overrideAt: number }> {
+  const minute = 60_000;
+  const first = Math.ceil(Date.now() / minute) * minute;
+  // Running in even minutes for the next 100 minutes (50 windows, the schema's maximum).
+  const windows = Array.from({ length: 50 }, (_, i) => first + i * minute)
+    .map((start) => (Math.floor(start / minute) % 2 === 0 ? start : start + minute))
+    .filter((start, i, all) => all.indexOf(start) === i)
+    .map((start) => ({ from: hhmm(start), to: hhmm(start + minute) }));
+  const docs = [
+    { apiVersion: 'ecspower.io/v1alpha1', kind: 'EcsPowerSchedule', metadata: { name: SCENE_SCHEDULE, namespace: 'default' }, spec: { timeZone: 'UTC', running: windows } },
+    ...FLEET.map((id, i) => ({
+      apiVersion: 'ecspower.io/v1alpha1',
+      kind: 'EcsInstancePower',
+      metadata: { name: `fleet-${i + 1}`, namespace: 'default', labels: { app: 'demo-fleet', ...(i < 2 ? { wake: 'tonight' } : {}) } },
+      spec: { instanceId: id, regionId: 'cn-hangzhou', scheduleRef: { name: SCENE_SCHEDULE }, forceStop: true },
+    })),
+  ];
+  const applied = await cluster.kubectl(['apply', '-f', '-'], { input: docs.map((d) => JSON.stringify(d)).join('\n') });
+  if (applied.code !== 0) throw new Error(`creating the calendar scene failed:\n${applied.stderr}`);
+  return { overrideAt: Date.now() + 75_000 };
+}
+
+async function createOverride(cluster: TestCluster): Promise<void> {
+  const until = new Date(Date.now() + 2 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const override = {
+    apiVersion: 'ecspower.io/v1alpha1',
+    kind: 'EcsPowerOverride',
+    metadata: { name: 'wake-fleet', namespace: 'default' },
+    spec: { selector: { matchLabels: { wake: 'tonight' } }, desiredState: 'Running', until, reason: 'demo: somebody needs fleet-1 and fleet-2 now' },
+  };
+  const applied = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(override) });
+  if (applied.code !== 0) throw new Error(applied.stderr);
 }
 
 function onPath(cmd: string): boolean {

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_OVERRIDE_DURATION_MS } from './api/schedule-types.ts';
 import type { LogFormat, LogLevel } from './log.ts';
 import { certDirProblem } from './runtime/serving-cert.ts';
 import { parseDuration } from './util/duration.ts';
@@ -33,6 +34,8 @@ export interface Config {
   kubeApiTimeoutMs: number;
   /** Namespaces whose resources may use the controller's own credentials; undefined = all. */
   defaultCredentialsNamespaces?: string[];
+  /** `--max-override-duration`: an EcsPowerOverride whose until lies further after its creation is InvalidSpec. */
+  maxOverrideDurationMs: number;
   eventQps: number;
   eventBurst: number;
   shutdownTimeoutMs: number;
@@ -94,6 +97,12 @@ export const FLAGS: Record<string, FlagDef> = {
     set: (c, v) => (c.defaultCredentialsNamespaces = String(v).split(',')),
     help: "namespaces whose resources may use the controller's own credentials (comma list; default all); elsewhere a resource must name credentialsSecretRef",
   },
+  'max-override-duration': {
+    kind: 'duration',
+    min: 1000,
+    set: num((c, v) => (c.maxOverrideDurationMs = v)),
+    help: 'the longest an EcsPowerOverride may last after its creation; one whose until lies further is Stalled (InvalidSpec) and has no effect',
+  },
   'event-qps': { kind: 'number', min: 0.01, set: num((c, v) => (c.eventQps = v)), help: 'Event writes per second; events over budget are dropped' },
   'event-burst': { kind: 'int', min: 1, set: num((c, v) => (c.eventBurst = v)), help: 'Event write burst' },
   'shutdown-timeout': { kind: 'duration', min: 0, set: num((c, v) => (c.shutdownTimeoutMs = v)), help: 'how long SIGTERM waits for reconciles in flight' },
@@ -129,6 +138,7 @@ export function defaults(): Config {
     kubeApiQps: 500,
     kubeApiBurst: 1000,
     kubeApiTimeoutMs: 30_000,
+    maxOverrideDurationMs: DEFAULT_MAX_OVERRIDE_DURATION_MS,
     eventQps: 10,
     eventBurst: 100,
     shutdownTimeoutMs: 25_000,

@@ -6,11 +6,13 @@ import type { Config } from './config.ts';
 import { PLURAL } from './api/types.ts';
 import type { EcsInstancePower, EcsInstancePowerStatus } from './api/types.ts';
 import { OVERRIDE_KIND, OVERRIDE_PLURAL, SCHEDULE_KIND, SCHEDULE_PLURAL } from './api/schedule-types.ts';
-import type { EcsPowerOverride, EcsPowerSchedule } from './api/schedule-types.ts';
+import type { EcsPowerOverride, EcsPowerOverrideStatus, EcsPowerSchedule, EcsPowerScheduleStatus } from './api/schedule-types.ts';
 import { SET_KIND, SET_PLURAL, type EcsInstancePowerSet, type EcsInstancePowerSetStatus } from './api/powerset-types.ts';
 import { setUpInstancePowerController } from './controllers/instancepower/setup.ts';
+import { setUpOverrideController } from './controllers/override/setup.ts';
 import { KubeMemberWriter } from './controllers/powerset/members.ts';
 import { setUpPowerSetController } from './controllers/powerset/setup.ts';
+import { setUpScheduleController } from './controllers/schedule/setup.ts';
 import { BatchingGateway } from './ecs/batching-gateway.ts';
 import { EcsClientRegistry } from './ecs/clients.ts';
 import type { EcsApi, EcsTarget } from './ecs/gateway.ts';
@@ -159,7 +161,26 @@ export class Operator {
         }),
         status: statusWriter<EcsInstancePowerStatus>(PLURAL),
         events,
+        maxOverrideDurationMs: config.maxOverrideDurationMs,
         timing: { pollIntervalMs: config.pollIntervalMs, resyncPeriodMs: config.resyncPeriodMs, terminalRecheckMs: config.terminalRecheckMs },
+        workers: config.maxConcurrentReconciles,
+        metrics,
+        clock,
+        log,
+      }),
+      setUpScheduleController({
+        schedules: this.schedules,
+        status: statusWriter<EcsPowerScheduleStatus>(SCHEDULE_PLURAL),
+        workers: config.maxConcurrentReconciles,
+        metrics,
+        clock,
+        log,
+      }),
+      setUpOverrideController({
+        overrides: this.overrides,
+        powers: this.powers,
+        status: statusWriter<EcsPowerOverrideStatus>(OVERRIDE_PLURAL),
+        maxOverrideDurationMs: config.maxOverrideDurationMs,
         workers: config.maxConcurrentReconciles,
         metrics,
         clock,

@@ -1,12 +1,14 @@
--- Argo CD resource health check for ecspower.io/EcsInstancePower and
--- ecspower.io/EcsInstancePowerSet (the same kstatus conditions).
+-- Argo CD resource health check for the ecspower.io kinds: EcsInstancePower, EcsPowerSchedule,
+-- EcsPowerOverride and EcsInstancePowerSet (one script for all four; they share the kstatus
+-- conditions).
 -- Install: see README.md beside this file (argocd-cm keys
--- resource.customizations.health.ecspower.io_EcsInstancePower and
--- resource.customizations.health.ecspower.io_EcsInstancePowerSet).
+-- resource.customizations.health.ecspower.io_<Kind>).
 --
---   Healthy      Ready=True for the current generation (a set: every member Ready, or none match)
---   Degraded     Stalled=True (a terminal error: a person has to change something; a set: its
---                only members not Ready are Stalled, or discovery is refused)
+--   Healthy      Ready=True for the current generation (an instance in its desired state, a
+--                valid schedule (Active), an override in force (Active) or ended (Expired), a
+--                set whose members are all Ready (AllReady) or that matches nothing (NoInstances))
+--   Degraded     Stalled=True (a terminal error or an invalid spec: a person has to change
+--                something; a set: its only members not Ready are Stalled, or discovery is refused)
 --   Progressing  everything else: no status yet, status.observedGeneration behind
 --                metadata.generation, Reconciling=True, Ready=False or Unknown
 local hs = {}
@@ -91,10 +93,12 @@ elseif ready ~= nil then
   hs.message = describe(ready)
 end
 if hs.message == nil or hs.message == "" then
-  if obj.kind == "EcsInstancePowerSet" then
+  if obj.kind == "EcsInstancePower" then
+    hs.message = "Waiting for the instance to reach the desired state"
+  elseif obj.kind == "EcsInstancePowerSet" then
     hs.message = "Waiting for the members to be Ready"
   else
-    hs.message = "Waiting for the instance to reach the desired state"
+    hs.message = "Waiting for the controller to report status"
   end
 end
 return hs

@@ -59,3 +59,26 @@ export function boundMessage(message: string): string {
   if (clean.length <= MAX_MESSAGE_LENGTH) return clean;
   return clean.slice(0, MAX_MESSAGE_LENGTH - 1).toWellFormed() + '…';
 }
+
+/** A condition's status, reason and message. */
+export type ConditionValue = readonly [status: ConditionStatus, reason: string, message: string];
+
+/**
+ * Sets the three kstatus conditions at once, each with observedGeneration (for kinds whose
+ * conditions are all recomputed on every pass, unlike EcsInstancePower's).
+ */
+export function setKstatusConditions(
+  conditions: readonly Condition[],
+  values: { ready: ConditionValue; reconciling: ConditionValue; stalled: ConditionValue },
+  generation: number,
+  now: Date,
+): Condition[] {
+  let out = [...conditions];
+  const set = (type: ConditionType, [status, reason, message]: ConditionValue): void => {
+    out = setCondition(out, { type, status, reason, message, observedGeneration: generation }, now);
+  };
+  set('Ready', values.ready);
+  set('Reconciling', values.reconciling);
+  set('Stalled', values.stalled);
+  return out;
+}

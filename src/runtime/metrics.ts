@@ -178,6 +178,24 @@ export class Metrics {
       },
     }))(this);
 
+  private overridesActiveSource: () => number = () => 0;
+
+  readonly overridesActive: Gauge = ((metrics: Metrics) =>
+    new Gauge({
+      name: 'ecspower_overrides_active',
+      help: 'EcsPowerOverrides in force: valid and before their until',
+      registers: [this.registry],
+      // Counted from the informer cache at scrape time, like ecspower_resources.
+      collect() {
+        this.set(metrics.overridesActiveSource());
+      },
+    }))(this);
+
+  /** Where ecspower_overrides_active counts from. */
+  countOverridesActiveFrom(source: () => number): void {
+    this.overridesActiveSource = source;
+  }
+
   /** Where ecspower_resources counts from. */
   countResourcesFrom(source: () => Iterable<ResourceSummary>): void {
     this.resourceSource = source;

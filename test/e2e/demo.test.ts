@@ -53,22 +53,26 @@ describe('e2e: npm run demo', function () {
     assert.ok(headerAt >= 0, `no table in the output:\n${out}`);
     const rows = demo.stdoutLines.slice(headerAt + 1).filter((l) => l.startsWith('default/'));
     const powers = examples();
-    assert.equal(powers.length, 6);
-    assert.equal(rows.length, powers.length, rows.join('\n'));
-    for (const p of powers) {
-      const row = rows.find((r) => r.startsWith(`default/${p.metadata.name} `));
-      assert.ok(row, `no row for ${p.metadata.name}:\n${rows.join('\n')}`);
+    assert.equal(powers.length, 7);
+    // The examples, and the calendar scene's fleet (fleet-1..4 on a schedule flipping every minute).
+    assert.equal(rows.length, powers.length + 4, rows.join('\n'));
+    for (const p of [...powers.map((x) => ({ name: x.metadata.name, instanceId: x.spec!.instanceId, dryRun: x.spec!.dryRun })), ...[1, 2, 3, 4].map((n) => ({ name: `fleet-${n}`, instanceId: `i-fleet00000${n}`, dryRun: undefined }))]) {
+      const row = rows.find((r) => r.startsWith(`default/${p.name} `));
+      assert.ok(row, `no row for ${p.name}:\n${rows.join('\n')}`);
       const cells = row.split(/\s{3,}/);
-      const want = p.spec!.dryRun ? 'DryRunSucceeded' : p.spec!.desiredState;
-      assert.equal(cells[1], p.spec!.instanceId, row);
+      // DESIRED is the effective state (with its schedule or override, if any)
+      const desired = cells[2]!.split(' ')[0]!;
+      assert.ok(desired === 'Stopped' || desired === 'Running', row);
+      assert.equal(cells[1], p.instanceId, row);
       assert.equal(cells[4], 'True', row);
-      assert.equal(cells[5], want, row);
+      assert.equal(cells[5], p.dryRun ? 'DryRunSucceeded' : desired, row);
       // ECS STATUS: the desired state reached, or (dry run) left as it was
-      assert.equal(cells[3], p.spec!.dryRun ? 'Running' : p.spec!.desiredState, row);
+      assert.equal(cells[3], p.dryRun ? 'Running' : desired, row);
+      if (p.name.startsWith('fleet-')) assert.match(cells[2]!, /\((schedule demo-minutes|override wake-fleet)\)$/, row);
     }
-    assert.match(out, /^All 6 resources Ready/m);
+    assert.match(out, /^All 11 resources Ready/m);
     assert.match(out, /^ECS calls: .*StopInstance \d+ \(1 DryRunOperation\)/m);
-    assert.match(out, /StartInstance 1/);
+    assert.match(out, /StartInstances? \d+/);
   });
 
   it('--exit-when-ready exits 1, naming what is not Ready, when the timeout passes first', async function () {
@@ -94,7 +98,7 @@ describe('e2e: npm run demo', function () {
       args: [],
       defaultCredentials: false,
     });
-    await demo.waitForLog(/^All 6 resources Ready/, 500_000);
+    await demo.waitForLog(/^All 11 resources Ready/, 500_000);
     const kubeconfig = /^ {2}export KUBECONFIG=(\S+)$/m.exec(demo.stdoutLines.join('\n'))?.[1];
     assert.ok(kubeconfig, demo.tail());
     const clusterDir = dirname(kubeconfig);

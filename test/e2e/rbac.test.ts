@@ -9,9 +9,13 @@
 // "Not too wide": every single permission (group, resource, verb) of the shipped ClusterRole and
 // Role is taken away in turn. For each, a copy of both roles without that one verb is bound to a
 // token user of its own, and a controller running as that user shows the failure a user would
-// see (nothing Ready, InvalidCredentials 'forbidden', no Events, never leading, /readyz 503...).
+// see (nothing Ready, InvalidCredentials 'forbidden', no Events, never leading, /readyz 503,
+// schedules and overrides without status...).
 // All of them run at once, sharded with --selector, so the file takes about as long as its
-// slowest scenario (the Event aggregation window, 30 s). A permission added to deploy/ without
+// slowest scenario (the Event aggregation window, 30 s). --selector shards EcsInstancePowers only
+// (every controller sees every schedule and override of its namespaces), so each controller also
+// watches one namespace only: NS, or for the scenarios without status patch on schedules or
+// overrides a namespace of their own, where nobody else writes those statuses. A permission added to deploy/ without
 // an entry in EXPECTED below fails the test: either the controller needs it (add what breaks
 // without it) or it does not (remove it).
 
@@ -23,6 +27,8 @@ import { startControllerProcess, type ControllerProcess } from '../support/proce
 import { DeployOverlay, eventually, findObject, sleep, untilElapsed, type K8sObject, type PolicyRule } from './support.ts';
 
 const NS = 'rbac-e2e';
+const SCHEDULE = 'e2e-schedule';
+const OVERRIDE = 'e2e-override';
 const SCENARIO_LABEL = 'ecs-power.test/scenario';
 const SA = CONTROLLER_USER; // system:serviceaccount:ecs-power-system:ecs-power-controller
 /** How long a "never happens" scenario is watched. */
@@ -38,6 +44,8 @@ const keyOf = (p: Pick<Permission, 'group' | 'resource' | 'verb'>): string => `$
 
 interface Scenario {
   id: string;
+  /** Its --namespace: where its resources, and the schedule and override it reconciles, live. */
+  namespace: string;
   /** Index, for instance IDs. */
   n: number;
   user: string;
@@ -46,6 +54,9 @@ interface Scenario {
   controller?: ControllerProcess;
   startedAt: number;
 }
+
+/** Without these, a controller writes no status of that kind: it gets a namespace of its own. */
+const ownNamespace = (p: Permission): boolean => p.group === 'ecspower.io' && /^ecspower(schedules|overrides)\/status$/.test(p.resource);
 
 const inst = (s: Scenario, what: 'stop' | 'secret' | 'nosecret' | 'start'): string => `i-r${s.n}${what}`;
 
@@ -70,6 +81,16 @@ function without(rules: PolicyRule[], p: Permission): PolicyRule[] {
       }
     }
   }
+  return out;
+}
+
+/**
+ * At most `size` at a time: thirty kubectl processes started at once starve the controllers
+ * running beside them (their Lease renewals time out).
+ */
+async function inBatches<T, R>(items: T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(run))));
   return out;
 }
 
@@ -99,13 +120,22 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
   const scenarios: Scenario[] = [];
   let applyOutput = '';
 
+  const others = new Map<string, Resources>();
+  /** The resources of a scenario's namespace. */
+  const resOf = (s: Scenario): Resources => {
+    if (s.namespace === NS) return res;
+    let r = others.get(s.namespace);
+    if (!r) others.set(s.namespace, (r = new Resources(cluster.kubeConfig(), s.namespace)));
+    return r;
+  };
+
   const scenarioFor = (key: string): Scenario => {
     const s = scenarios.find((x) => x.removed && keyOf(x.removed) === key);
     assert.ok(s, `no scenario removes ${key}; the shipped roles no longer grant it`);
     return s;
   };
   const describeScenario = (s: Scenario) => async (): Promise<string> => {
-    const objs = await Promise.all(['stop', 'secret', 'nosecret'].map((w) => res.get(`${s.id}-${w}`).catch(() => undefined)));
+    const objs = await Promise.all(['stop', 'secret', 'nosecret'].map((w) => resOf(s).get(`${s.id}-${w}`).catch(() => undefined)));
     return `resources: ${JSON.stringify(objs.map((o) => ({ name: o?.metadata.name, status: o?.status })))}\n${s.id} controller output:\n${s.controller?.tail(20)}`;
   };
 
@@ -119,11 +149,11 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     const roleRules = role['rules'] as PolicyRule[];
     const all = [...permissions('ClusterRole', clusterRules), ...permissions('Role', roleRules)];
 
-    shipped = { id: 'shipped', n: 0, user: SA, lease: 'ecs-power-controller', startedAt: 0 };
+    shipped = { id: 'shipped', namespace: NS, n: 0, user: SA, lease: 'ecs-power-controller', startedAt: 0 };
     scenarios.push(shipped);
     all.forEach((p, i) => {
       const id = `without-${p.verb}-${p.resource.replace('/', '-')}${p.group === '' || p.group === 'ecspower.io' || p.group === 'coordination.k8s.io' ? '' : `-${p.group.replace(/\./g, '-')}`}`;
-      scenarios.push({ id, n: i + 1, user: `ecs-power-e2e-${id}`, lease: `ecs-power-e2e-${id}`, removed: p, startedAt: 0 });
+      scenarios.push({ id, namespace: ownNamespace(p) ? `${NS}-${id}` : NS, n: i + 1, user: `ecs-power-e2e-${id}`, lease: `ecs-power-e2e-${id}`, removed: p, startedAt: 0 });
     });
 
     cluster = await startTestCluster({ installCrds: false, users: scenarios.filter((s) => s.removed).map((s) => ({ name: s.user })) });
@@ -147,12 +177,27 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     const applied = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: copies }) });
     assert.equal(applied.code, 0, applied.stderr);
 
-    assert.equal((await cluster.kubectl(['create', 'namespace', NS])).code, 0);
+    const namespaces = [...new Set(scenarios.map((x) => x.namespace))];
+    for (const namespace of namespaces) assert.equal((await cluster.kubectl(['create', 'namespace', namespace])).code, 0);
     res = new Resources(cluster.kubeConfig(), NS);
-    await res.core.createNamespacedSecret({
-      namespace: NS,
-      body: { metadata: { name: 'team-creds' }, stringData: { accessKeyId: 'team-ak', accessKeySecret: 'team-secret' } },
-    });
+    for (const namespace of namespaces) {
+      // The override selects nothing, so it changes no scenario's resources.
+      const scheduleAndOverride = [
+        { apiVersion: 'ecspower.io/v1alpha1', kind: 'EcsPowerSchedule', metadata: { name: SCHEDULE, namespace }, spec: { timeZone: 'UTC', running: [{ from: '08:00', to: '20:00' }] } },
+        {
+          apiVersion: 'ecspower.io/v1alpha1',
+          kind: 'EcsPowerOverride',
+          metadata: { name: OVERRIDE, namespace },
+          spec: { selector: { matchLabels: { 'ecs-power.test/selects': 'nothing' } }, desiredState: 'Running', until: new Date(Date.now() + 3600_000).toISOString() },
+        },
+      ];
+      const created = await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: scheduleAndOverride }) });
+      assert.equal(created.code, 0, created.stderr);
+      await res.core.createNamespacedSecret({
+        namespace,
+        body: { metadata: { name: 'team-creds' }, stringData: { accessKeyId: 'team-ak', accessKeySecret: 'team-secret' } },
+      });
+    }
 
     emu = await startEcsEmulator({
       stopMs: 300,
@@ -168,9 +213,9 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       emu.addInstance({ instanceId: inst(s, 'stop'), regionId: 'cn-hangzhou' });
       emu.addInstance({ instanceId: inst(s, 'secret'), regionId: 'cn-hangzhou' });
       emu.addInstance({ instanceId: inst(s, 'nosecret'), regionId: 'cn-hangzhou' });
-      await res.create(`${s.id}-stop`, { instanceId: inst(s, 'stop') }, labels);
-      await res.create(`${s.id}-secret`, { instanceId: inst(s, 'secret'), credentialsSecretRef: { name: 'team-creds' } }, labels);
-      await res.create(`${s.id}-nosecret`, { instanceId: inst(s, 'nosecret'), credentialsSecretRef: { name: 'no-such-secret' } }, labels);
+      await resOf(s).create(`${s.id}-stop`, { instanceId: inst(s, 'stop') }, labels);
+      await resOf(s).create(`${s.id}-secret`, { instanceId: inst(s, 'secret'), credentialsSecretRef: { name: 'team-creds' } }, labels);
+      await resOf(s).create(`${s.id}-nosecret`, { instanceId: inst(s, 'nosecret'), credentialsSecretRef: { name: 'no-such-secret' } }, labels);
       if (s === shipped) {
         emu.addInstance({ instanceId: inst(s, 'start'), regionId: 'cn-hangzhou', status: 'Stopped' });
         await res.create(`${s.id}-start`, { instanceId: inst(s, 'start'), desiredState: 'Running' }, labels);
@@ -183,13 +228,16 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
           name: s.id,
           args: [
             '--kubeconfig', cluster.kubeconfigFor(s.user),
+            '--namespace', s.namespace,
             '--selector', `${SCENARIO_LABEL}=${s.id}`,
             '--leader-elect',
             '--leader-election-namespace', CONTROLLER_NAMESPACE,
             '--leader-election-id', s.lease,
-            '--leader-election-lease-duration', '3s',
-            '--leader-election-renew-deadline', '2s',
-            '--leader-election-retry-period', '500ms',
+            // Two dozen controllers share the machine with the API server: a renew deadline of 2 s
+            // (Lease calls time out after half of it) was lost under load, and the controller exited.
+            '--leader-election-lease-duration', '6s',
+            '--leader-election-renew-deadline', '4s',
+            '--leader-election-retry-period', '1s',
             '--ecs-endpoint', emu.url,
             '--poll-interval', '200ms',
             '--terminal-recheck-period', '1s',
@@ -246,6 +294,10 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     const clusterWide = {
       'ecsinstancepowers.ecspower.io': 'list watch',
       'ecsinstancepowers.ecspower.io/status': 'patch',
+      'ecspowerschedules.ecspower.io': 'list watch',
+      'ecspowerschedules.ecspower.io/status': 'patch',
+      'ecspoweroverrides.ecspower.io': 'list watch',
+      'ecspoweroverrides.ecspower.io/status': 'patch',
       secrets: 'get',
       events: 'create patch',
     };
@@ -267,6 +319,10 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       ['update', 'ecsinstancepowers.ecspower.io', '--subresource=status', '-n', NS],
       ['delete', 'ecsinstancepowers.ecspower.io', '-n', NS],
       ['deletecollection', 'ecsinstancepowers.ecspower.io', '-n', NS],
+      ['patch', 'ecspowerschedules.ecspower.io', '-n', NS],
+      ['create', 'ecspoweroverrides.ecspower.io', '-n', NS],
+      ['delete', 'ecspoweroverrides.ecspower.io', '-n', NS],
+      ['update', 'ecspoweroverrides.ecspower.io', '--subresource=status', '-n', NS],
       ['delete', 'secrets', '-n', NS],
       ['delete', 'events', '-n', NS],
       ['delete', 'leases.coordination.k8s.io', '-n', CONTROLLER_NAMESPACE],
@@ -282,7 +338,7 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       ['get', 'secrets', '-n', NS],
       ['update', 'leases.coordination.k8s.io', '-n', CONTROLLER_NAMESPACE],
     ];
-    const answers = await Promise.all([...denied, ...allowed].map((args) => canI(...args)));
+    const answers = await inBatches([...denied, ...allowed], 4, (args) => canI(...args));
     denied.forEach((args, i) => assert.equal(answers[i], false, `the ServiceAccount can ${args.join(' ')}`));
     allowed.forEach((args, i) => assert.equal(answers[denied.length + i], true, `the ServiceAccount cannot ${args.join(' ')}`));
   });
@@ -322,6 +378,11 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     assert.equal(lease.stdout, identity);
     assert.equal(metricValue(await c.metrics(), 'leader_election_master_status', { name: 'ecs-power-controller' }), 1);
     assert.equal((await c.get(`${c.healthUrl}/readyz`)).status, 200);
+    const ready = async (plural: string, name: string): Promise<string> => {
+      const r = await cluster.kubectl(['get', plural, name, '-n', NS, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);
+      return r.code === 0 ? r.stdout : r.stderr;
+    };
+    await eventually('the schedule and the override Active', async () => (await ready('ecspowerschedules', SCHEDULE)) === 'Active' && (await ready('ecspoweroverrides', OVERRIDE)) === 'Active', 10_000);
     assert.equal(c.lines.filter((l) => /forbidden/i.test(l)).length, 0, c.lines.filter((l) => /forbidden/i.test(l)).join('\n'));
   });
 
@@ -330,28 +391,35 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     'ecspower.io/ecsinstancepowers:list': {
       shows: 'the cache never syncs: /readyz stays 503 and nothing is reconciled',
       // Regression: the cache once reported synced after a forbidden list (it now waits for a list that succeeded).
-      check: async (s) => {
-        const c = s.controller!;
-        const readyAnswers = new Set<number>();
-        const until = Math.max(s.startedAt + NEVER_WINDOW_MS, Date.now() + 3_000);
-        while (Date.now() < until) {
-          readyAnswers.add((await c.get(`${c.healthUrl}/readyz`)).status);
-          await sleep(200);
-        }
-        assert.ok(!readyAnswers.has(200), `/readyz answered ${[...readyAnswers].join(', ')}; output:\n${c.tail()}`);
-        assert.ok(readyAnswers.has(503), `/readyz answered ${[...readyAnswers].join(', ')}; running: ${c.isRunning()}; output:\n${c.tail()}`);
-        assert.equal((await res.get(`${s.id}-stop`)).status, undefined);
-        assert.equal(anyCall(emu, inst(s, 'stop')), false, 'ECS was called');
-        assert.ok(c.lines.some((l) => /forbidden/i.test(l)), `no log line says forbidden:\n${c.tail()}`);
-      },
+      check: async (s) => cacheNeverSyncs(s),
     },
     'ecspower.io/ecsinstancepowers:watch': {
       shows: 'the watch is refused: /readyz answers 503 and the log says the watch is broken (forbidden)',
-      check: async (s) => {
-        const c = s.controller!;
-        await c.waitForLog(/watch of EcsInstancePower broken.*(forbidden|403)/i, NEVER_WINDOW_MS);
-        await c.waitForHttp(`${c.healthUrl}/readyz`, 503, NEVER_WINDOW_MS);
-      },
+      check: async (s) => watchRefused(s, 'EcsInstancePower'),
+    },
+    'ecspower.io/ecspowerschedules:list': {
+      shows: 'the EcsPowerSchedule cache never syncs: /readyz stays 503 and nothing is reconciled, EcsInstancePowers included',
+      check: async (s) => cacheNeverSyncs(s),
+    },
+    'ecspower.io/ecspowerschedules:watch': {
+      shows: 'the EcsPowerSchedule watch is refused: /readyz answers 503 and the log says the watch is broken (forbidden)',
+      check: async (s) => watchRefused(s, 'EcsPowerSchedule'),
+    },
+    'ecspower.io/ecspowerschedules/status:patch': {
+      shows: 'EcsPowerSchedules never get a status (no Desired, Next or Ready in kubectl get; each write is refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
+      check: async (s) => statusRefused(s, 'ecspowerschedules', SCHEDULE, 'ecspowerschedule'),
+    },
+    'ecspower.io/ecspoweroverrides:list': {
+      shows: 'the EcsPowerOverride cache never syncs: /readyz stays 503 and nothing is reconciled, EcsInstancePowers included',
+      check: async (s) => cacheNeverSyncs(s),
+    },
+    'ecspower.io/ecspoweroverrides:watch': {
+      shows: 'the EcsPowerOverride watch is refused: /readyz answers 503 and the log says the watch is broken (forbidden)',
+      check: async (s) => watchRefused(s, 'EcsPowerOverride'),
+    },
+    'ecspower.io/ecspoweroverrides/status:patch': {
+      shows: 'EcsPowerOverrides never get a status (no Matched or Ready in kubectl get; each write is refused: forbidden, retried with backoff); EcsInstancePowers with desiredState still converge',
+      check: async (s) => statusRefused(s, 'ecspoweroverrides', OVERRIDE, 'ecspoweroverride'),
     },
     'ecspower.io/ecsinstancepowers/status:patch': {
       shows: 'the instance is stopped, but no resource ever gets a status (READY stays empty)',
@@ -410,6 +478,41 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       },
     },
   };
+
+  /** A list refused: the caches never sync, so nothing starts. */
+  async function cacheNeverSyncs(s: Scenario): Promise<void> {
+    const c = s.controller!;
+    const readyAnswers = new Set<number>();
+    const until = Math.max(s.startedAt + NEVER_WINDOW_MS, Date.now() + 3_000);
+    while (Date.now() < until) {
+      readyAnswers.add((await c.get(`${c.healthUrl}/readyz`)).status);
+      await sleep(200);
+    }
+    assert.ok(!readyAnswers.has(200), `/readyz answered ${[...readyAnswers].join(', ')}; output:\n${c.tail()}`);
+    assert.ok(readyAnswers.has(503), `/readyz answered ${[...readyAnswers].join(', ')}; running: ${c.isRunning()}; output:\n${c.tail()}`);
+    assert.equal((await res.get(`${s.id}-stop`)).status, undefined);
+    assert.equal(anyCall(emu, inst(s, 'stop')), false, 'ECS was called');
+    assert.ok(c.lines.some((l) => /forbidden/i.test(l)), `no log line says forbidden:\n${c.tail()}`);
+  }
+
+  async function watchRefused(s: Scenario, kind: string): Promise<void> {
+    const c = s.controller!;
+    await c.waitForLog(new RegExp(`watch of ${kind} broken.*(forbidden|403)`, 'i'), NEVER_WINDOW_MS);
+    await c.waitForHttp(`${c.healthUrl}/readyz`, 503, NEVER_WINDOW_MS);
+  }
+
+  /** Status writes of one kind refused: its objects never get a status; the EcsInstancePowers converge. */
+  async function statusRefused(s: Scenario, plural: string, name: string, controller: string): Promise<void> {
+    const c = s.controller!;
+    await resOf(s).waitForReady(`${s.id}-stop`, 'Stopped', 30_000);
+    const refused = new RegExp(`^(?=.*"msg":"status write failed")(?=.*"resource":"${s.namespace}/${name}")(?=.*(forbidden|403))`, 'i');
+    await c.waitForLog(refused, NEVER_WINDOW_MS);
+    await untilElapsed(s.startedAt, NEVER_WINDOW_MS);
+    const obj = (await res.custom.getNamespacedCustomObject({ group: 'ecspower.io', version: 'v1alpha1', namespace: s.namespace, plural, name })) as { status?: unknown };
+    assert.equal(obj.status, undefined, `${plural}/${name} has a status: ${JSON.stringify(obj.status)}`);
+    const errors = metricValue(await c.metrics(), 'controller_runtime_reconcile_errors_total', { controller }) ?? 0;
+    assert.ok(errors >= 1, `${controller} reconcile errors: ${errors}`);
+  }
 
   async function neverLeads(s: Scenario): Promise<void> {
     const c = s.controller!;

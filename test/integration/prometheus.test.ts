@@ -22,7 +22,7 @@ import { dashboardQueries, dashboardVariables, interpolate } from '../support/gr
  * FLEETS.md). Their queries are expected empty, reported as "not yet emitted by this build".
  * Remove a name when its metric lands: this test fails while a listed metric is emitted.
  */
-const NOT_YET_EMITTED = ['ecspower_overrides_active'];
+const NOT_YET_EMITTED: string[] = [];
 
 interface Setup {
   name: 'single' | 'leader' | 'pair';
@@ -39,6 +39,7 @@ const SETUPS: Setup[] = [
 const EMPTY_WHEN_HEALTHY: Record<string, { why: string; only?: (s: Setup) => boolean }> = {
   'ECS API errors by code': { why: 'no ECS call failed' },
   'ECS API throttled': { why: 'no ECS call was throttled' },
+  'Schedule transition latency': { why: 'no schedule transition or override started or ended during the run (the resources have a fixed desiredState)' },
   Leader: { why: 'no leader election (--leader-elect off)', only: (s) => !s.leaderElection },
   'Leader by pod': { why: 'no leader election (--leader-elect off)', only: (s) => !s.leaderElection },
 };
@@ -218,7 +219,8 @@ describe('a real Prometheus scraping the controller, with the shipped rules and 
   }
 
   it(`does not emit the metrics listed as not yet emitted (${NOT_YET_EMITTED.length})`, async () => {
-    const emitted = await prometheus.query(`group by (__name__) ({__name__=~"(${NOT_YET_EMITTED.join('|')})(_bucket|_sum|_count)?"})`);
+    // an empty list has nothing to look for (and `{__name__=~"()"}` is no valid selector)
+    const emitted = NOT_YET_EMITTED.length === 0 ? [] : await prometheus.query(`group by (__name__) ({__name__=~"(${NOT_YET_EMITTED.join('|')})(_bucket|_sum|_count)?"})`);
     assert.deepEqual(
       emitted.map((s) => s.metric['__name__']),
       [],

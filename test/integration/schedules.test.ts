@@ -125,4 +125,55 @@ describe('EcsInstancePower on an EcsPowerSchedule', function () {
     await sleep(500);
     assert.equal(emu.instance('i-schedinvalid')?.status, 'Running');
   });
+
+  it('an override wakes a stopped group, then expires by itself; the group stops again', async () => {
+    const ids = ['i-wake01', 'i-wake02', 'i-wake03'];
+    for (const id of ids) emu.addInstance({ instanceId: id, regionId: 'cn-hangzhou', status: 'Stopped' });
+    emu.addInstance({ instanceId: 'i-wake04', regionId: 'cn-hangzhou', status: 'Stopped' });
+    for (const id of ids) await res.create(id.replace('i-', ''), { instanceId: id, desiredState: 'Stopped' }, { group: 'night' });
+    await res.create('wake04', { instanceId: 'i-wake04', desiredState: 'Stopped' }, { group: 'day' });
+    for (const id of ids) await res.waitForReady(id.replace('i-', ''), 'Stopped', 10_000);
+
+    const until = Math.ceil((Date.now() + 12_000) / 1000) * 1000;
+    await res.createOf('EcsPowerOverride', 'inc-4711', {
+      selector: { matchLabels: { group: 'night' } },
+      desiredState: 'Running',
+      until: new Date(until).toISOString(),
+      reason: 'INC-4711',
+    });
+    for (const id of ids) {
+      const o = await res.waitForReady(id.replace('i-', ''), 'Running', 10_000);
+      assert.equal(o.status?.desiredStateSource, 'EcsPowerOverride/inc-4711');
+    }
+    assert.equal(emu.instance('i-wake04')?.status, 'Stopped', 'the override selected a resource outside its selector');
+    const active = await res.getOf<{ status?: { matched?: number } }>('EcsPowerOverride', 'inc-4711');
+    assert.equal(active.status?.matched, ids.length);
+
+    for (const id of ids) await res.waitForReady(id.replace('i-', ''), 'Stopped', until - Date.now() + 15_000);
+    for (const id of ids) {
+      const stops = writesFor(emu.calls, id, /^StopInstances?$/);
+      assert.equal(stops.length, 1, `${id}: ${stops.length} stops`);
+      assert.ok(stops[0]!.time >= until && stops[0]!.time <= until + WITHIN_MS, `${id} stopped ${stops[0]!.time - until} ms after the override ended`);
+    }
+    const reasons = (await res.events('wake01')).map((e) => e.reason);
+    assert.ok(reasons.includes('OverrideStarted') && reasons.includes('OverrideEnded'), reasons.join(', '));
+  });
+
+  it('deleting an override ends it at once', async () => {
+    emu.addInstance({ instanceId: 'i-early01', regionId: 'cn-hangzhou', status: 'Stopped' });
+    await res.create('early01', { instanceId: 'i-early01', desiredState: 'Stopped' }, { group: 'early' });
+    await res.waitForReady('early01', 'Stopped', 10_000);
+    await res.createOf('EcsPowerOverride', 'long-one', {
+      selector: { matchLabels: { group: 'early' } },
+      desiredState: 'Running',
+      until: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    await res.waitForReady('early01', 'Running', 10_000);
+    const deletedAt = Date.now();
+    await res.deleteOf('EcsPowerOverride', 'long-one');
+    const back = await res.waitForReady('early01', 'Stopped', 15_000);
+    assert.equal(back.status?.desiredStateSource, 'spec');
+    const stop = writesFor(emu.calls, 'i-early01', /^StopInstances?$/)[0];
+    assert.ok(stop && stop.time - deletedAt < WITHIN_MS, `stopped ${stop ? stop.time - deletedAt : '-'} ms after the override was deleted`);
+  });
 });

@@ -1,5 +1,4 @@
-// Runs deploy/argocd/health.lua, the Argo CD health check for EcsInstancePower and
-// EcsInstancePowerSet, in a real Lua
+// Runs deploy/argocd/health.lua, the Argo CD health check for the ecspower.io kinds, in a real Lua
 // interpreter against recorded objects. Argo CD embeds gopher-lua (Lua 5.1 semantics, numbers are
 // floats); the script is run with every interpreter found among lua5.4 and lua5.1, and with
 // numbers as integers and as floats.
@@ -7,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RECORDED } from '../support/recorded-statuses.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const script = join(repo, 'deploy', 'argocd', 'health.lua');
@@ -222,6 +222,20 @@ describe('deploy/argocd/health.lua (Argo CD health check)', function () {
       }
     });
   }
+
+  it('EcsPowerSchedule and EcsPowerOverride: Active and Expired are Healthy, InvalidSpec is Degraded', () => {
+    for (const lua of luas) {
+      for (const floats of [false, true]) {
+        const got = runHealth(lua, RECORDED.map((c) => c.obj), floats);
+        RECORDED.forEach((c, i) => {
+          const h = got[i]!;
+          assert.equal(h.status, c.health, `${lua}: ${c.name} (message: ${h.message})`);
+          assert.ok(h.message.length > 0, `${lua}: ${c.name} has a message`);
+          if (c.message) assert.match(h.message, c.message, `${lua}: ${c.name}`);
+        });
+      }
+    }
+  });
 
   it('converts JSON to Lua literals (test helper)', () => {
     assert.equal(toLua({ a: [1, 'x"\\'], b: null, c: true }), '{["a"] = {1, "x\\"\\\\"}, ["c"] = true}');

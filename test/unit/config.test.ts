@@ -39,6 +39,7 @@ describe('parseFlags()', () => {
       ['resyncPeriodMs', 600_000],
       ['logLevel', 'info'],
       ['logFormat', 'json'],
+      ['maxOverrideDurationMs', 168 * 3600_000],
     ];
     for (const [key, want] of table) {
       it(`${key} = ${JSON.stringify(want)}`, () => assert.equal(c[key], want));
@@ -75,6 +76,8 @@ describe('parseFlags()', () => {
       { flag: 'default-credentials-namespaces', value: 'ops', key: 'defaultCredentialsNamespaces', want: ['ops'] },
       { flag: 'default-credentials-namespaces', value: 'ops,platform', key: 'defaultCredentialsNamespaces', want: ['ops', 'platform'] },
       { flag: 'log-format', value: 'text', key: 'logFormat', want: 'text' },
+      { flag: 'max-override-duration', value: '12h', key: 'maxOverrideDurationMs', want: 12 * 3600_000 },
+      { flag: 'max-override-duration', value: '720h', key: 'maxOverrideDurationMs', want: 720 * 3600_000 },
       { flag: 'max-batch-size', value: '1', key: 'maxBatchSize', want: 1 },
       { flag: 'batch-window', value: '0', key: 'batchWindowMs', want: 0 },
       { flag: 'ecs-qps', value: '2.5', key: 'ecsQps', want: 2.5 },
@@ -152,6 +155,8 @@ describe('parseFlags()', () => {
       { argv: ['--default-credentials-namespaces=ops,,x'], names: '--default-credentials-namespaces' },
       { argv: ['--default-credentials-namespaces=Team_A'], names: '--default-credentials-namespaces' },
       { argv: ['--kube-api-timeout=100ms'], names: '--kube-api-timeout' },
+      { argv: ['--max-override-duration=7d'], names: '--max-override-duration' },
+      { argv: ['--max-override-duration=0'], names: '--max-override-duration' },
       { argv: ['--namespace'], names: '--namespace' },
       { argv: ['--poll-interval'], names: '--poll-interval' },
       { argv: ['--leader-election-renew-deadline=20s'], names: '--leader-election-renew-deadline' },

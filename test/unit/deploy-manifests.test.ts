@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { validateSchedule } from '../../src/schedule/evaluate.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const deployDir = join(repo, 'deploy');
@@ -803,6 +804,7 @@ describe('deploy/examples', function () {
   });
 
   it('every EcsInstancePower validates against the CRD schema, in namespace default', () => {
+    // (EcsPowerSchedule and EcsPowerOverride examples are checked below.)
     const powers = objs.filter((o) => o.kind === 'EcsInstancePower');
     assert.ok(powers.length >= 6);
     for (const o of powers) {
@@ -826,6 +828,19 @@ describe('deploy/examples', function () {
     has('start', (s) => s['desiredState'] === 'Running');
     has('observe only', (s) => s['driftPolicy'] === 'Observe');
     has('credentials Secret', (s) => s['credentialsSecretRef'] !== undefined);
+    has('on a schedule', (s) => (s['scheduleRef'] as Obj | undefined)?.['name'] === 'office-hours');
+    assert.ok(objs.some((o) => o.kind === 'EcsPowerSchedule' && o.metadata.name === 'office-hours'), 'the schedule it names');
+    assert.ok(objs.some((o) => o.kind === 'EcsPowerOverride'), 'an override');
+  });
+
+  it('schedules and overrides validate against their CRD schemas and the controller\'s own checks', () => {
+    const scheduleSchema = loadedCrds[1]!.schema;
+    const overrideSchema = loadedCrds[2]!.schema;
+    for (const o of objs.filter((x) => x.kind === 'EcsPowerSchedule')) {
+      assert.deepEqual(validate(o, scheduleSchema), [], o.metadata.name);
+      assert.equal(validateSchedule(o['spec']), undefined, o.metadata.name);
+    }
+    for (const o of objs.filter((x) => x.kind === 'EcsPowerOverride')) assert.deepEqual(validate(o, overrideSchema), [], o.metadata.name);
   });
 
   it('the named credentials Secret is there, in the same namespace, with the keys of API.md', () => {

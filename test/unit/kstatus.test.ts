@@ -1,8 +1,12 @@
-// kstatus semantics (what Flux's health checks compute) for recorded EcsInstancePower objects,
+// kstatus semantics (what Flux's health checks compute) for recorded objects of the ecspower.io kinds,
 // through the port of sigs.k8s.io/cli-utils/pkg/kstatus/status in test/support/kstatus.ts.
 import assert from 'node:assert/strict';
 import { computeStatus } from '../support/kstatus.ts';
 import type { Status } from '../support/kstatus.ts';
+import { RECORDED } from '../support/recorded-statuses.ts';
+import { scheduleStatus } from '../../src/controllers/schedule/status.ts';
+import { overrideStatus } from '../../src/controllers/override/status.ts';
+import type { EcsPowerOverride, EcsPowerSchedule } from '../../src/api/schedule-types.ts';
 
 const T = '2025-06-01T10:00:00Z';
 function cond(type: string, status: string, reason: string, message = '', observedGeneration = 2) {
@@ -139,4 +143,30 @@ describe('kstatus (port of cli-utils pkg/kstatus/status) on EcsInstancePower', (
     // the generic rules still come first, as in Compute
     assert.equal(computeStatus({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { generation: 2 }, status: { observedGeneration: 1 } }).status, 'InProgress');
   });
+});
+
+describe('kstatus on EcsPowerSchedule and EcsPowerOverride', () => {
+  for (const c of RECORDED) {
+    it(`${c.name} -> ${c.kstatus}`, () => {
+      const r = computeStatus(c.obj);
+      assert.equal(r.status, c.kstatus, r.message);
+      if (r.status === 'Failed') assert.match(r.message, /^spec\./, 'the message names the field');
+    });
+  }
+});
+
+describe('kstatus of the statuses the schedule and override controllers compute', () => {
+  const now = new Date('2026-11-29T21:00:00Z');
+  const byKind = (kind: string) => RECORDED.find((c) => (c.obj['kind'] as string) === kind)!.obj;
+  const withStatus = (obj: Record<string, unknown>, status: unknown) => ({ ...obj, status });
+  const schedule = byKind('EcsPowerSchedule') as unknown as EcsPowerSchedule;
+  const override = byKind('EcsPowerOverride') as unknown as EcsPowerOverride;
+  const cases: [string, Record<string, unknown>, Status][] = [
+    ['a valid schedule', withStatus(byKind('EcsPowerSchedule'), scheduleStatus(schedule, now).status), 'Current'],
+    ['an invalid schedule', withStatus(byKind('EcsPowerSchedule'), scheduleStatus({ ...schedule, spec: { timeZone: 'Nowhere' } }, now).status), 'Failed'],
+    ['an override in force', withStatus(byKind('EcsPowerOverride'), overrideStatus(override, 2, now, 168 * 3600_000).status), 'Current'],
+    ['an expired override', withStatus(byKind('EcsPowerOverride'), overrideStatus(override, 2, new Date('2026-11-30T00:00:00Z'), 168 * 3600_000).status), 'Current'],
+    ['an override beyond the maximum duration', withStatus(byKind('EcsPowerOverride'), overrideStatus(override, 2, now, 3600_000).status), 'Failed'],
+  ];
+  for (const [name, obj, want] of cases) it(`${name} -> ${want}`, () => assert.equal(computeStatus(obj).status, want));
 });

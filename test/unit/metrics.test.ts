@@ -69,6 +69,7 @@ describe('metrics from start-up', () => {
     ['ecspower_status_writes_total', { result: 'conflict' }, 0],
     ['ecspower_status_writes_total', { result: 'error' }, 0],
     ['ecspower_events_dropped_total', {}, 0],
+    ['ecspower_overrides_active', {}, 0],
     ['ecspower_resources', { desired_state: 'Running', ready: 'True', reason: 'Running' }, 0],
     ['ecspower_resources', { desired_state: 'Stopped', ready: 'True', reason: 'Stopped' }, 0],
   ];

@@ -22,6 +22,8 @@ describe('schedule validateOverride(): a message naming the field', () => {
     ['operator Equals', { ...valid, selector: { matchExpressions: [{ key: 'app', operator: 'Equals' }] } }, 'spec.selector.matchExpressions[0].operator'],
     ['In without values', { ...valid, selector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }, 'spec.selector.matchExpressions[0].values'],
     ['Exists with values', { ...valid, selector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } }, 'spec.selector.matchExpressions[0].values'],
+    ['a label key apimachinery refuses', { ...valid, selector: { matchLabels: { 'my app': 'batch' } } }, 'spec.selector.matchLabels', /label key/],
+    ['a label value apimachinery refuses', { ...valid, selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['batch!'] }] } }, 'spec.selector.matchExpressions[0].values[0]', /label value/],
     ['state Off', { ...valid, desiredState: 'Off' }, 'spec.desiredState'],
     ['reason of 257 characters', { ...valid, reason: 'x'.repeat(257) }, 'spec.reason', /256/],
   ];

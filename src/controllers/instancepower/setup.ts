@@ -12,7 +12,11 @@ import type { StatusWriter } from '../../runtime/status-writer.ts';
 import type { Clock } from '../../util/clock.ts';
 import { Reconciler } from './reconciler.ts';
 import type { Timing } from './requeue.ts';
-import { byInstance, byScheduleRef, instanceIndexValue, watchInstancePowers, watchSchedules } from './watches.ts';
+import { byInstance, byScheduleRef, instanceIndexValue, watchInstancePowers, watchOverrides, watchSchedules } from './watches.ts';
+import { LabelIndex } from '../../runtime/label-index.ts';
+import { overridesInForce } from '../override/in-force.ts';
+import { createdAt } from '../override/phase.ts';
+import { overrideUntil } from '../../schedule/override.ts';
 import { StoppedTimeMeter } from './savings.ts';
 import type { EcsPowerOverride, EcsPowerSchedule } from '../../api/schedule-types.ts';
 import { compileSchedule, evaluateCompiled, InvalidScheduleError, type CompiledSchedule } from '../../schedule/evaluate.ts';
@@ -26,6 +30,8 @@ export interface InstancePowerControllerDeps {
   status: StatusWriter<EcsInstancePowerStatus>;
   events: EventRecorder;
   timing: Timing;
+  /** `--max-override-duration`: an override that would last longer has no effect. */
+  maxOverrideDurationMs: number;
   workers: number;
   metrics: Metrics;
   clock: Clock;
@@ -36,6 +42,7 @@ export interface InstancePowerControllerDeps {
 export function setUpInstancePowerController(deps: InstancePowerControllerDeps): ControllerRunner {
   const instances = new Indexer<EcsInstancePower>(byInstance);
   const scheduleRefs = new Indexer<EcsInstancePower>(byScheduleRef);
+  const labels = new LabelIndex<EcsInstancePower>();
   const reconciler = new Reconciler({
     resources: {
       get: (key) => deps.powers.get(key),
@@ -43,7 +50,13 @@ export function setUpInstancePowerController(deps: InstancePowerControllerDeps):
     },
     desired: {
       schedule: (key) => deps.schedules.get(key),
-      overrides: () => [],
+      overrides: (obj, now) =>
+        overridesInForce(deps.overrides.list(obj.metadata.namespace), obj.metadata.labels, now, deps.maxOverrideDurationMs).map((o) => ({
+          name: o.metadata.name ?? '',
+          desiredState: o.spec.desiredState,
+          createdAt: createdAt(o) ?? now,
+          until: overrideUntil(o.spec) ?? now,
+        })),
       evaluate: scheduleEvaluator(),
     },
     meters: new StoppedTimeMeter(deps.metrics, deps.clock),
@@ -65,8 +78,9 @@ export function setUpInstancePowerController(deps: InstancePowerControllerDeps):
     log: deps.log,
     clock: deps.clock,
   });
-  watchInstancePowers({ powers: deps.powers, instances, scheduleRefs, queue: runner.queue });
+  watchInstancePowers({ powers: deps.powers, instances, scheduleRefs, labels, queue: runner.queue });
   watchSchedules({ schedules: deps.schedules, scheduleRefs, queue: runner.queue });
+  watchOverrides({ overrides: deps.overrides, labels, queue: runner.queue });
   deps.metrics.countResourcesFrom(() => summaries(deps.powers.list()));
   return runner;
 }

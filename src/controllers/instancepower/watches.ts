@@ -1,5 +1,7 @@
 import type { EcsInstancePower } from '../../api/types.ts';
-import type { EcsPowerSchedule } from '../../api/schedule-types.ts';
+import type { EcsPowerOverride, EcsPowerSchedule } from '../../api/schedule-types.ts';
+import type { LabelIndex } from '../../runtime/label-index.ts';
+import { sameLabels } from '../../runtime/label-selector.ts';
 import type { Indexer } from '../../runtime/indexer.ts';
 import { keyOf, type Informer } from '../../runtime/informer.ts';
 import { onGenerationChange } from '../../runtime/predicates.ts';
@@ -24,6 +26,8 @@ export interface InstancePowerWatchDeps {
   powers: Informer<EcsInstancePower>;
   instances: Indexer<EcsInstancePower>;
   scheduleRefs: Indexer<EcsInstancePower>;
+  /** By namespace and label: which resources an override selects. */
+  labels: LabelIndex<EcsInstancePower>;
   queue: KeyQueue;
 }
 
@@ -33,7 +37,14 @@ export interface InstancePowerWatchDeps {
  * - a change of another resource naming the same instance, old or new: the older one keeps the
  *   instance and the others are InvalidSpec, so a deletion or a fix releases a rival at once.
  */
-export function watchInstancePowers({ powers, instances, scheduleRefs, queue }: InstancePowerWatchDeps): void {
+export function watchInstancePowers({ powers, instances, scheduleRefs, labels, queue }: InstancePowerWatchDeps): void {
+  // Labels decide which overrides govern a resource, and changing them bumps no generation.
+  powers.on((event, obj) => {
+    const key = keyOf(obj);
+    const before = labels.labelsOf(key);
+    labels.handle(event, obj);
+    if (event === 'update' && before && !sameLabels(before, obj.metadata.labels ?? {})) queue.add(key);
+  });
   powers.on(
     onGenerationChange((event, obj) => {
       const key = keyOf(obj);
@@ -51,12 +62,36 @@ export function watchInstancePowers({ powers, instances, scheduleRefs, queue }: 
 }
 
 /**
- * A schedule created, changed (its spec, or its status: Stalled or not) or deleted requeues exactly
+ * A schedule created, changed or deleted (not its own status writes) requeues exactly
  * the resources that name it, found through the index, not a scan: ScheduleNotFound and
  * InvalidSchedule clear, and a new calendar takes effect, within one pass.
  */
 export function watchSchedules({ schedules, scheduleRefs, queue }: { schedules: Informer<EcsPowerSchedule>; scheduleRefs: Indexer<EcsInstancePower>; queue: KeyQueue }): void {
-  schedules.on((_event, schedule) => {
-    for (const key of scheduleRefs.keys(keyOf(schedule))) queue.add(key);
-  });
+  schedules.on(
+    onGenerationChange((_event, schedule) => {
+      for (const key of scheduleRefs.keys(keyOf(schedule))) queue.add(key);
+    }),
+  );
+}
+
+/**
+ * An override created, changed (selector, state, until) or deleted requeues exactly the resources
+ * it selects, before and after the change, through the label index: deleting an override ends it
+ * at once. Its own status writes (matched) requeue nothing.
+ */
+export function watchOverrides({ overrides, labels, queue }: { overrides: Informer<EcsPowerOverride>; labels: LabelIndex<EcsInstancePower>; queue: KeyQueue }): void {
+  const selectors = new Map<string, { namespace: string; selector: EcsPowerOverride['spec']['selector'] | undefined }>();
+  overrides.on(
+    onGenerationChange((event, override) => {
+      const key = keyOf(override);
+      const namespace = override.metadata.namespace ?? '';
+      const before = selectors.get(key);
+      if (event === 'delete') selectors.delete(key);
+      else selectors.set(key, { namespace, selector: override.spec?.selector });
+      const affected = new Set<string>();
+      if (before) for (const k of labels.select(before.namespace, before.selector)) affected.add(k);
+      if (event !== 'delete') for (const k of labels.select(namespace, override.spec?.selector)) affected.add(k);
+      for (const k of affected) queue.add(k);
+    }),
+  );
 }
