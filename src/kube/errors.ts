@@ -16,9 +16,21 @@ export const isForbidden = (err: unknown): boolean => kubeStatusCode(err) === 40
 export function describeKubeError(err: unknown): string {
   const code = kubeStatusCode(err);
   if (err instanceof ApiException) {
-    const body = err.body as { message?: unknown } | string | undefined;
+    const body = parsed(err.body as unknown);
     const msg = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : `HTTP ${code}`;
     return msg.slice(0, 300);
   }
   return err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300);
+}
+
+/** The API server's Status body, whether the client parsed it or left it as text. */
+function parsed(body: unknown): { message?: unknown } | undefined {
+  if (typeof body === 'object' && body !== null) return body as { message?: unknown };
+  if (typeof body !== 'string') return undefined;
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null ? (value as { message?: unknown }) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -232,7 +232,7 @@ export class SetReconciler {
       await this.deps.status.write(set, next);
     } catch (err) {
       if (isConflict(err)) throw new Error(`status of ${key} changed since it was read; retrying`);
-      if (!(err instanceof NotLeaderError)) this.deps.log.warn('status write failed', { set: key, error: describeKubeError(err) });
+      if (!(err instanceof NotLeaderError)) this.deps.log.warn('status write failed', { resource: key, error: describeKubeError(err) });
       throw err;
     }
   }
