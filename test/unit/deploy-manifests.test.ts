@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { setSettings } from '../../src/controllers/powerset/spec.ts';
 import { validateSchedule } from '../../src/schedule/evaluate.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -841,6 +842,17 @@ describe('deploy/examples', function () {
       assert.equal(validateSchedule(o['spec']), undefined, o.metadata.name);
     }
     for (const o of objs.filter((x) => x.kind === 'EcsPowerOverride')) assert.deepEqual(validate(o, overrideSchema), [], o.metadata.name);
+  });
+
+  it('a fleet by tag (EcsInstancePowerSet) validates against its CRD schema and the controller\'s own checks, and names the schedule there', () => {
+    const fleets = objs.filter((x) => x.kind === 'EcsInstancePowerSet');
+    assert.equal(fleets.length, 1);
+    for (const o of fleets) {
+      assert.deepEqual(validate(o, loadedCrds[3]!.schema), [], o.metadata.name);
+      assert.ok(!('invalid' in setSettings(o['spec'] as never)), JSON.stringify(setSettings(o['spec'] as never)));
+      const schedule = get(o, 'spec.template.spec.scheduleRef.name');
+      assert.ok(objs.some((x) => x.kind === 'EcsPowerSchedule' && x.metadata.name === schedule), `the schedule ${String(schedule)}`);
+    }
   });
 
   it('the named credentials Secret is there, in the same namespace, with the keys of API.md', () => {
