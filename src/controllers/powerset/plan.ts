@@ -77,6 +77,7 @@ export function planMembers(input: PlanInput): MemberPlan {
   const ownedByName = new Map(owned.map((m) => [m.metadata.name ?? '', m]));
   const plan: MemberPlan = { apply: [], delete: [], conflicts: [], members: [] };
   const keep = new Set<string>();
+  const hash = templateHash(set.spec.template);
 
   for (const [regionId, instances] of discovered) {
     if (!regions.has(regionId)) continue;
@@ -90,7 +91,7 @@ export function planMembers(input: PlanInput): MemberPlan {
         continue;
       }
       keep.add(name);
-      const desired = desiredMember(set, regionId, instance.instanceId);
+      const desired = desiredMember(set, regionId, instance.instanceId, hash);
       if (!mine || differs(mine, desired)) plan.apply.push(desired);
     }
   }
@@ -106,7 +107,7 @@ export function planMembers(input: PlanInput): MemberPlan {
     }
     keep.add(name);
     if (input.failed.has(regionId)) continue;
-    const desired = desiredMember(set, regionId, member.spec.instanceId);
+    const desired = desiredMember(set, regionId, member.spec.instanceId, hash);
     if (differs(member, desired)) plan.apply.push(desired);
   }
   plan.members = [...keep].sort();
@@ -132,7 +133,7 @@ function createdAt(t: string | Date | undefined): number {
 }
 
 /** The member of one instance as the template says. */
-export function desiredMember(set: EcsInstancePowerSet, regionId: string, instanceId: string): DesiredMember {
+export function desiredMember(set: EcsInstancePowerSet, regionId: string, instanceId: string, hash = templateHash(set.spec.template)): DesiredMember {
   const template = set.spec.template;
   const setName = set.metadata.name ?? '';
   return {
@@ -142,7 +143,7 @@ export function desiredMember(set: EcsInstancePowerSet, regionId: string, instan
       name: memberName(setName, instanceId),
       namespace: set.metadata.namespace ?? 'default',
       labels: { ...(template.metadata?.labels ?? {}), [SET_LABEL]: setLabelValue(setName) },
-      annotations: { ...(template.metadata?.annotations ?? {}), [TEMPLATE_HASH_ANNOTATION]: templateHash(template) },
+      annotations: { ...(template.metadata?.annotations ?? {}), [TEMPLATE_HASH_ANNOTATION]: hash },
       ownerReferences: [
         { apiVersion: set.apiVersion ?? API_VERSION, kind: SET_KIND, name: setName, uid: set.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
       ],

@@ -102,8 +102,8 @@ export class SetReconciler {
     // Members not written make the attempt a failure too: tried again soon, never shown as done.
     const nextMemo = discovery ? this.remember(key, { uid, generation, now: after, settings, discovery, conflicts: plan.conflicts, refusal, writeFailed: written.length > 0 }) : memo;
     const status: DiscoveryState = refusal ? { kind: 'terminal', ...refusal } : written.length > 0 ? { kind: 'transient' } : discoveryState(nextMemo, discovery, after);
-    const members = owned.filter((m) => plan.members.includes(m.metadata.name ?? '')).map((m) => m.metadata.name ?? '');
-    const present = new Set([...members, ...applied]);
+    const planned = new Set(plan.members);
+    const present = new Set([...owned.map((m) => m.metadata.name ?? '').filter((name) => planned.has(name)), ...applied]);
     const conflictNote = discovery && plan.conflicts.length > 0 ? conflictMessage(plan.conflicts) : undefined;
     await this.writeStatus(key, set, owned.filter((m) => present.has(m.metadata.name ?? '')), new Set(applied), status, after, [...present]);
 
