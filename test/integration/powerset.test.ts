@@ -37,6 +37,120 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
   let sets: SetResources;
   let powers: Resources;
 
+  // Scenarios independent of the 300-instance fleet run concurrently with it, from before() on;
+  // each it() below awaits its own (the file takes as long as its longest path, not the sum).
+  /** a tag removed, an exclude tag added or an instance released drops its member within one refresh; a new tagged instance gets one; the instances are left as they are */
+  const churn = async (): Promise<void> => {
+    for (let i = 0; i < 6; i++) emu.addInstance({ instanceId: id('churn', i), regionId: HZ, tags: { fleet: 'churn' } });
+    await sets.create('churn', spec({ fleet: 'churn' }, [HZ], {}));
+    await sets.waitForReady('churn', 'AllReady', 30_000, (s) => s.status?.ready === 6);
+
+    const changedAt = Date.now();
+    emu.update(id('churn', 0), { tags: {} });
+    emu.update(id('churn', 1), { tags: { fleet: 'churn', 'ecspower.io/exclude': 'maintenance' } });
+    emu.removeInstance(id('churn', 2));
+    emu.addInstance({ instanceId: id('churn', 6), regionId: HZ, tags: { fleet: 'churn' } });
+    const after = await sets.waitForReady('churn', 'AllReady', 20_000, (s) => s.status?.instances === 4 && s.status?.ready === 4);
+    const took = Date.now() - changedAt;
+    assert.ok(took <= 10_000 + 3_000, `members followed after ${took} ms; the refresh interval is 10 s`);
+    assert.deepEqual(await memberIds('churn'), [3, 4, 5, 6].map((i) => id('churn', i)));
+    assert.equal(after.status?.instances, 4);
+    // left as they are: still there, still Stopped (nobody started them)
+    assert.equal(emu.instance(id('churn', 0))?.status, 'Stopped');
+    assert.equal(emu.instance(id('churn', 1))?.status, 'Stopped');
+    assert.equal(emu.instance(id('churn', 6))?.status, 'Stopped');
+  };
+
+  /** an instance already named by a hand-written EcsInstancePower is not adopted: counted as a conflict, named in a Warning event */
+  const conflicts = async (): Promise<void> => {
+    for (let i = 0; i < 3; i++) emu.addInstance({ instanceId: id('conf', i), regionId: SH, tags: { fleet: 'conflict' } });
+    const manual = await powers.create('hand-written', { instanceId: id('conf', 0), regionId: SH, desiredState: 'Running' });
+    await sets.create('conflicted', spec({ fleet: 'conflict' }, [SH], {}));
+    const set = await sets.waitForReady('conflicted', 'AllReady', 30_000, (s) => s.status?.ready === 2);
+    assert.deepEqual([set.status?.instances, set.status?.conflicts], [2, 1]);
+    assert.match(setCondition(set, 'Ready')!.message, /1 matching instance is managed by other resources/);
+    assert.deepEqual(await memberIds('conflicted'), [id('conf', 1), id('conf', 2)]);
+    const events = await sets.events('conflicted');
+    const conflict = events.find((e) => e.type === 'Warning' && e.reason === 'InstanceConflict');
+    assert.ok(conflict, JSON.stringify(events));
+    assert.match(conflict.message ?? '', new RegExp(`instance ${id('conf', 0)} in ${SH} is already managed by EcsInstancePower ${NS}/hand-written`));
+    const still = await powers.get('hand-written');
+    assert.equal(still.metadata.ownerReferences, undefined, 'not adopted');
+    assert.equal(still.metadata.resourceVersion !== manual.metadata.resourceVersion || true, true);
+    assert.deepEqual(still.spec, manual.spec);
+    assert.equal(emu.instance(id('conf', 0))?.status, 'Running', 'the older resource keeps the instance');
+  };
+
+  /** a discovery throttled or failing with 5xx deletes nothing and leaves the conditions as they are */
+  const steady = async (): Promise<void> => {
+    for (let i = 0; i < 4; i++) emu.addInstance({ instanceId: id('steady', i), regionId: SH, tags: { steady: 'yes' } });
+    await sets.create('steady', spec({ steady: 'yes' }, [SH], {}));
+    const before = await sets.waitForReady('steady', 'AllReady', 30_000, (s) => s.status?.ready === 4);
+    const ready = setCondition(before, 'Ready')!;
+
+    const failing = { action: 'DescribeInstances', params: { 'Tag.1.Key': 'steady', RegionId: SH } };
+    emu.injectFault({ ...failing, code: 'Throttling.User', count: 3 });
+    emu.injectFault({ ...failing, code: 'InternalError', count: Infinity });
+    // Were discovery to succeed now, these two members would go.
+    emu.update(id('steady', 0), { tags: {} });
+    emu.update(id('steady', 1), { tags: {} });
+    const mark = emu.calls.length;
+    await sets.patch('steady', { spec: { refreshInterval: '11s' } }); // a new generation: discover now
+    const answered = (code: string) => emu.calls.slice(mark).filter((c) => c.action === 'DescribeInstances' && c.params['Tag.1.Key'] === 'steady' && c.code === code).length;
+    const deadline = Date.now() + 20_000;
+    while (answered('Throttling.User') < 3 || answered('InternalError') < 3) {
+      assert.ok(Date.now() < deadline, `throttled ${answered('Throttling.User')}, 5xx ${answered('InternalError')}`);
+      await sleep(200);
+    }
+    await sleep(1_500); // a status write, if there were one, has happened
+    assert.deepEqual(await memberIds('steady'), [0, 1, 2, 3].map((i) => id('steady', i)), 'no member deleted');
+    const during = await sets.get('steady');
+    assert.deepEqual(setCondition(during, 'Ready'), ready, 'Ready as it was');
+    assert.equal(during.status?.lastDiscoveryTime, before.status?.lastDiscoveryTime);
+    const reasons = (await sets.events('steady')).filter((e) => e.type === 'Warning').map((e) => e.reason);
+    assert.ok(reasons.includes('Throttled') && reasons.includes('InternalError'), JSON.stringify(reasons));
+
+    emu.clearFaults();
+    await sets.waitForReady('steady', 'AllReady', 20_000, (s) => s.status?.instances === 2);
+    assert.deepEqual(await memberIds('steady'), [2, 3].map((i) => id('steady', i)));
+  };
+
+  /** NoStock on a morning start: members retry (InsufficientCapacity, never Stalled) and converge once capacity returns */
+  const morning = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) {
+      emu.addInstance({ instanceId: id('morning', i), regionId: HZ, status: 'Stopped', stoppedMode: 'StopCharging', tags: { fleet: 'morning' }, noStockAttempts: 1 });
+    }
+    await sets.create('morning', spec({ fleet: 'morning' }, [HZ], { spec: { desiredState: 'Running' } }));
+    const seen = new Set<string>();
+    const deadline = Date.now() + 60_000;
+    let members: EcsInstancePower[] = [];
+    for (;;) {
+      members = await sets.members('morning');
+      for (const m of members) {
+        seen.add(`Reconciling=${cond(m, 'Reconciling')?.status}/${cond(m, 'Reconciling')?.reason}`);
+        assert.notEqual(cond(m, 'Stalled')?.status, 'True', `${m.metadata.name} Stalled: ${cond(m, 'Stalled')?.message}`);
+      }
+      if (members.length === 5 && members.every((m) => cond(m, 'Ready')?.status === 'True')) break;
+      assert.ok(Date.now() < deadline, `not converged: ${JSON.stringify(members.map((m) => m.status?.conditions?.[0]))}`);
+      await sleep(200);
+    }
+    assert.ok(seen.has('Reconciling=True/InsufficientCapacity'), JSON.stringify([...seen]));
+    for (let i = 0; i < 5; i++) assert.equal(emu.instance(id('morning', i))?.status, 'Running');
+    for (const m of members) {
+      const warnings = (await powers.events(m.metadata.name!)).filter((e) => e.type === 'Warning' && e.reason === 'InsufficientCapacity');
+      assert.ok(warnings.length > 0, `${m.metadata.name}: no InsufficientCapacity Warning`);
+      assert.match(warnings[0]!.message ?? '', /OperationDenied\.NoStock/);
+    }
+    await sets.waitForReady('morning', 'AllReady', 10_000, (s) => s.status?.ready === 5);
+  };
+
+  const running = new Map<string, Promise<void>>();
+  const start = (name: string, scenario: () => Promise<void>): void => {
+    const p = scenario();
+    p.catch(() => undefined); // reported by the it() that awaits it
+    running.set(name, p);
+  };
+
   before(async function () {
     this.timeout(240_000);
     cluster = await sharedCluster();
@@ -45,6 +159,10 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
     powers = new Resources(cluster.kubeConfig(), NS);
     emu = await startEcsEmulator({ stopMs: 300, forceStopMs: 100, startMs: 300, acceptLagMs: 200 });
     op = await startOperator(cluster, emu, { namespace: NS, resyncPeriodMs: 60_000, pollIntervalMs: 250 });
+    start('churn', churn);
+    start('conflicts', conflicts);
+    start('steady', steady);
+    start('morning', morning);
   });
 
   after(async () => {
@@ -110,78 +228,13 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
     assert.equal(discoveries(emu.calls, SH, 'env').length, 2);
   });
 
-  it('a tag removed, an exclude tag added or an instance released drops its member within one refresh; a new tagged instance gets one; the instances are left as they are', async () => {
-    for (let i = 0; i < 6; i++) emu.addInstance({ instanceId: id('churn', i), regionId: HZ, tags: { fleet: 'churn' } });
-    await sets.create('churn', spec({ fleet: 'churn' }, [HZ], {}));
-    await sets.waitForReady('churn', 'AllReady', 30_000, (s) => s.status?.ready === 6);
+  it('a tag removed, an exclude tag added or an instance released drops its member within one refresh; a new tagged instance gets one; the instances are left as they are', () => running.get('churn'));
 
-    const changedAt = Date.now();
-    emu.update(id('churn', 0), { tags: {} });
-    emu.update(id('churn', 1), { tags: { fleet: 'churn', 'ecspower.io/exclude': 'maintenance' } });
-    emu.removeInstance(id('churn', 2));
-    emu.addInstance({ instanceId: id('churn', 6), regionId: HZ, tags: { fleet: 'churn' } });
-    const after = await sets.waitForReady('churn', 'AllReady', 20_000, (s) => s.status?.instances === 4 && s.status?.ready === 4);
-    const took = Date.now() - changedAt;
-    assert.ok(took <= 10_000 + 3_000, `members followed after ${took} ms; the refresh interval is 10 s`);
-    assert.deepEqual(await memberIds('churn'), [3, 4, 5, 6].map((i) => id('churn', i)));
-    assert.equal(after.status?.instances, 4);
-    // left as they are: still there, still Stopped (nobody started them)
-    assert.equal(emu.instance(id('churn', 0))?.status, 'Stopped');
-    assert.equal(emu.instance(id('churn', 1))?.status, 'Stopped');
-    assert.equal(emu.instance(id('churn', 6))?.status, 'Stopped');
-  });
+  it('an instance already named by a hand-written EcsInstancePower is not adopted: counted as a conflict, named in a Warning event', () => running.get('conflicts'));
 
-  it('an instance already named by a hand-written EcsInstancePower is not adopted: counted as a conflict, named in a Warning event', async () => {
-    for (let i = 0; i < 3; i++) emu.addInstance({ instanceId: id('conf', i), regionId: SH, tags: { fleet: 'conflict' } });
-    const manual = await powers.create('hand-written', { instanceId: id('conf', 0), regionId: SH, desiredState: 'Running' });
-    await sets.create('conflicted', spec({ fleet: 'conflict' }, [SH], {}));
-    const set = await sets.waitForReady('conflicted', 'AllReady', 30_000, (s) => s.status?.ready === 2);
-    assert.deepEqual([set.status?.instances, set.status?.conflicts], [2, 1]);
-    assert.match(setCondition(set, 'Ready')!.message, /1 matching instance is managed by other resources/);
-    assert.deepEqual(await memberIds('conflicted'), [id('conf', 1), id('conf', 2)]);
-    const events = await sets.events('conflicted');
-    const conflict = events.find((e) => e.type === 'Warning' && e.reason === 'InstanceConflict');
-    assert.ok(conflict, JSON.stringify(events));
-    assert.match(conflict.message ?? '', new RegExp(`instance ${id('conf', 0)} in ${SH} is already managed by EcsInstancePower ${NS}/hand-written`));
-    const still = await powers.get('hand-written');
-    assert.equal(still.metadata.ownerReferences, undefined, 'not adopted');
-    assert.equal(still.metadata.resourceVersion !== manual.metadata.resourceVersion || true, true);
-    assert.deepEqual(still.spec, manual.spec);
-    assert.equal(emu.instance(id('conf', 0))?.status, 'Running', 'the older resource keeps the instance');
-  });
+  it('a discovery throttled or failing with 5xx deletes nothing and leaves the conditions as they are', () => running.get('steady'));
 
-  it('a discovery throttled or failing with 5xx deletes nothing and leaves the conditions as they are', async () => {
-    for (let i = 0; i < 4; i++) emu.addInstance({ instanceId: id('steady', i), regionId: SH, tags: { steady: 'yes' } });
-    await sets.create('steady', spec({ steady: 'yes' }, [SH], {}));
-    const before = await sets.waitForReady('steady', 'AllReady', 30_000, (s) => s.status?.ready === 4);
-    const ready = setCondition(before, 'Ready')!;
-
-    const failing = { action: 'DescribeInstances', params: { 'Tag.1.Key': 'steady', RegionId: SH } };
-    emu.injectFault({ ...failing, code: 'Throttling.User', count: 3 });
-    emu.injectFault({ ...failing, code: 'InternalError', count: Infinity });
-    // Were discovery to succeed now, these two members would go.
-    emu.update(id('steady', 0), { tags: {} });
-    emu.update(id('steady', 1), { tags: {} });
-    const mark = emu.calls.length;
-    await sets.patch('steady', { spec: { refreshInterval: '11s' } }); // a new generation: discover now
-    const answered = (code: string) => emu.calls.slice(mark).filter((c) => c.action === 'DescribeInstances' && c.params['Tag.1.Key'] === 'steady' && c.code === code).length;
-    const deadline = Date.now() + 20_000;
-    while (answered('Throttling.User') < 3 || answered('InternalError') < 3) {
-      assert.ok(Date.now() < deadline, `throttled ${answered('Throttling.User')}, 5xx ${answered('InternalError')}`);
-      await sleep(200);
-    }
-    await sleep(1_500); // a status write, if there were one, has happened
-    assert.deepEqual(await memberIds('steady'), [0, 1, 2, 3].map((i) => id('steady', i)), 'no member deleted');
-    const during = await sets.get('steady');
-    assert.deepEqual(setCondition(during, 'Ready'), ready, 'Ready as it was');
-    assert.equal(during.status?.lastDiscoveryTime, before.status?.lastDiscoveryTime);
-    const reasons = (await sets.events('steady')).filter((e) => e.type === 'Warning').map((e) => e.reason);
-    assert.ok(reasons.includes('Throttled') && reasons.includes('InternalError'), JSON.stringify(reasons));
-
-    emu.clearFaults();
-    await sets.waitForReady('steady', 'AllReady', 20_000, (s) => s.status?.instances === 2);
-    assert.deepEqual(await memberIds('steady'), [2, 3].map((i) => id('steady', i)));
-  });
+  it('NoStock on a morning start: members retry (InsufficientCapacity, never Stalled) and converge once capacity returns', () => running.get('morning'));
 
   it('a template change (stop mode, schedule, labels) reaches all 300 members within one reconcile; labels added by hand stay', async () => {
     await powers.createOf('EcsPowerSchedule', 'always-running', { timeZone: 'UTC', running: [{ from: '00:00', to: '00:00' }] });
@@ -224,37 +277,12 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
     }
     await sleep(1_000);
     for (const instanceId of ids) assert.equal(emu.instance(instanceId)?.status, 'Running', instanceId);
-    assert.deepEqual(emu.calls.slice(mark).filter((c) => /^(Stop|Start)Instances?$/.test(c.action)), [], 'no instance was stopped or started');
+    const fleet = new Set(ids);
+    const names = (c: RecordedCall): boolean => Object.entries(c.params).some(([k, v]) => (k === 'InstanceId' || k.startsWith('InstanceId.')) && fleet.has(v));
+    assert.deepEqual(emu.calls.slice(mark).filter((c) => /^(Stop|Start)Instances?$/.test(c.action) && names(c)), [], 'no instance of the fleet was stopped or started');
     assert.equal((await sets.members('churn')).length, 4, 'other sets keep their members');
     await cluster.stopGarbageCollector();
   });
 
-  it('NoStock on a morning start: members retry (InsufficientCapacity, never Stalled) and converge once capacity returns', async () => {
-    for (let i = 0; i < 5; i++) {
-      emu.addInstance({ instanceId: id('morning', i), regionId: HZ, status: 'Stopped', stoppedMode: 'StopCharging', tags: { fleet: 'morning' }, noStockAttempts: 1 });
-    }
-    await sets.create('morning', spec({ fleet: 'morning' }, [HZ], { spec: { desiredState: 'Running' } }));
-    const seen = new Set<string>();
-    const deadline = Date.now() + 60_000;
-    let members: EcsInstancePower[] = [];
-    for (;;) {
-      members = await sets.members('morning');
-      for (const m of members) {
-        seen.add(`Reconciling=${cond(m, 'Reconciling')?.status}/${cond(m, 'Reconciling')?.reason}`);
-        assert.notEqual(cond(m, 'Stalled')?.status, 'True', `${m.metadata.name} Stalled: ${cond(m, 'Stalled')?.message}`);
-      }
-      if (members.length === 5 && members.every((m) => cond(m, 'Ready')?.status === 'True')) break;
-      assert.ok(Date.now() < deadline, `not converged: ${JSON.stringify(members.map((m) => m.status?.conditions?.[0]))}`);
-      await sleep(200);
-    }
-    assert.ok(seen.has('Reconciling=True/InsufficientCapacity'), JSON.stringify([...seen]));
-    for (let i = 0; i < 5; i++) assert.equal(emu.instance(id('morning', i))?.status, 'Running');
-    for (const m of members) {
-      const warnings = (await powers.events(m.metadata.name!)).filter((e) => e.type === 'Warning' && e.reason === 'InsufficientCapacity');
-      assert.ok(warnings.length > 0, `${m.metadata.name}: no InsufficientCapacity Warning`);
-      assert.match(warnings[0]!.message ?? '', /OperationDenied\.NoStock/);
-    }
-    await sets.waitForReady('morning', 'AllReady', 10_000, (s) => s.status?.ready === 5);
-  });
 });
 
