@@ -50,10 +50,16 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
     emu.update(id('churn', 1), { tags: { fleet: 'churn', 'ecspower.io/exclude': 'maintenance' } });
     emu.removeInstance(id('churn', 2));
     emu.addInstance({ instanceId: id('churn', 6), regionId: HZ, tags: { fleet: 'churn' } });
-    const after = await sets.waitForReady('churn', 'AllReady', 20_000, (s) => s.status?.instances === 4 && s.status?.ready === 4);
+    const want = [3, 4, 5, 6].map((i) => id('churn', i));
+    while (JSON.stringify(await memberIds('churn')) !== JSON.stringify(want)) {
+      assert.ok(Date.now() - changedAt < 20_000, `members after 20 s: ${JSON.stringify(await memberIds('churn'))}`);
+      await sleep(100);
+    }
+    // The next refresh comes at most 10 s after the change; its discovery and member writes take
+    // a moment more on a loaded machine.
     const took = Date.now() - changedAt;
     assert.ok(took <= 10_000 + 3_000, `members followed after ${took} ms; the refresh interval is 10 s`);
-    assert.deepEqual(await memberIds('churn'), [3, 4, 5, 6].map((i) => id('churn', i)));
+    const after = await sets.waitForReady('churn', 'AllReady', 20_000, (s) => s.status?.instances === 4 && s.status?.ready === 4);
     assert.equal(after.status?.instances, 4);
     // left as they are: still there, still Stopped (nobody started them)
     assert.equal(emu.instance(id('churn', 0))?.status, 'Stopped');
@@ -103,12 +109,19 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
       await sleep(200);
     }
     await sleep(1_500); // a status write, if there were one, has happened
+    let warnedNow: string[] = [];
     assert.deepEqual(await memberIds('steady'), [0, 1, 2, 3].map((i) => id('steady', i)), 'no member deleted');
     const during = await sets.get('steady');
     assert.deepEqual(setCondition(during, 'Ready'), ready, 'Ready as it was');
     assert.equal(during.status?.lastDiscoveryTime, before.status?.lastDiscoveryTime);
-    const reasons = (await sets.events('steady')).filter((e) => e.type === 'Warning').map((e) => e.reason);
-    assert.ok(reasons.includes('Throttled') && reasons.includes('InternalError'), JSON.stringify(reasons));
+    // Events are written asynchronously, paced by the controller's event budget.
+    const warned = async (): Promise<string[]> => (await sets.events('steady')).filter((e) => e.type === 'Warning').map((e) => e.reason ?? '');
+    const until = Date.now() + 20_000;
+    while (!['Throttled', 'InternalError'].every((r) => warnedNow.includes(r))) {
+      assert.ok(Date.now() < until, `Warning events: ${JSON.stringify(warnedNow)}`);
+      await sleep(250);
+      warnedNow = await warned();
+    }
 
     emu.clearFaults();
     await sets.waitForReady('steady', 'AllReady', 20_000, (s) => s.status?.instances === 2);
@@ -158,7 +171,9 @@ describe('EcsInstancePowerSet: fleets by tag', function () {
     sets = new SetResources(cluster.kubeConfig(), NS);
     powers = new Resources(cluster.kubeConfig(), NS);
     emu = await startEcsEmulator({ stopMs: 300, forceStopMs: 100, startMs: 300, acceptLagMs: 200 });
-    op = await startOperator(cluster, emu, { namespace: NS, resyncPeriodMs: 60_000, pollIntervalMs: 250 });
+    // An event budget for hundreds of members converging at once beside the scenarios that look
+    // for their own Warnings (over budget, events are dropped, as they should be in production).
+    op = await startOperator(cluster, emu, { namespace: NS, resyncPeriodMs: 60_000, pollIntervalMs: 250, eventQps: 500, eventBurst: 2000 });
     start('churn', churn);
     start('conflicts', conflicts);
     start('steady', steady);
