@@ -13,6 +13,7 @@
  *   npm run bench -- --resources 2000
  *   npm run bench -- --resources 10000 --modes batched --steady-seconds 0
  *   npm run bench -- --resources 1000 --deployment
+ *   npm run bench -- --fleet --resources 5000     (one EcsInstancePowerSet; scripts/bench-fleet.ts)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { parse as parseYaml } from 'yaml';
 import { startTestCluster, type TestCluster } from '../test/support/cluster.ts';
 import { startEcsEmulator, type EcsEmulator } from '../test/support/ecs-emulator/index.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../src/api/types.ts';
+import { freePort, procStats, scrape, sum } from './bench-support.ts';
+import { runFleet } from './bench-fleet.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,6 +41,8 @@ const { values: args } = parseArgs({
     'node-options': { type: 'string' },
     // One schedule for every resource, one transition: time from the transition instant until all are Stopped.
     schedule: { type: 'boolean', default: false },
+    // One EcsInstancePowerSet matching --resources tagged instances over --regions (scripts/bench-fleet.ts).
+    fleet: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '20' },
   },
 });
@@ -49,7 +54,6 @@ const LATENCY_MS = Number(args['latency-ms']);
 const modes = (args.schedule ? ['batched'] : args.modes.split(',')) as Array<'batched' | 'single'>;
 const SCHEDULE = 'bench-calendar';
 const STEADY_S = Number(args['steady-seconds']);
-const CLK_TCK = 100;
 /** The emulator's default: an accepted stop shows a moment later, as on ECS. */
 const ACCEPT_LAG_MS = 1000;
 
@@ -115,43 +119,6 @@ async function createResources(cluster: TestCluster, ns: string): Promise<number
     }),
   );
   return (performance.now() - t0) / 1000;
-}
-
-function procStats(pid: number): { rssMb: number; hwmMb: number; cpu: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpu };
-}
-
-async function scrape(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  return res.text();
-}
-
-function sum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-function freePort(): Promise<number> {
-  return import('node:net').then(
-    ({ createServer }) =>
-      new Promise((resolve) => {
-        const s = createServer();
-        s.listen(0, '127.0.0.1', () => {
-          const port = (s.address() as { port: number }).port;
-          s.close(() => resolve(port));
-        });
-      }),
-  );
 }
 
 function countCalls(emu: EcsEmulator, since = 0): { calls: Record<string, number>; throttled: number } {
@@ -334,6 +301,21 @@ async function main(): Promise<void> {
   log(`N=${N} over ${REGIONS.join(', ')}; quota ${QUOTA} calls/s per action and region; stop ${STOP_MS} ms; latency ${LATENCY_MS} ms`);
   const cluster = await startTestCluster();
   try {
+    if (args.fleet) {
+      const report = await runFleet(cluster, {
+        n: N,
+        regions: REGIONS,
+        quota: QUOTA,
+        stopMs: STOP_MS,
+        latencyMs: LATENCY_MS,
+        acceptLagMs: ACCEPT_LAG_MS,
+        flags: settings.args,
+        nodeOptions: NODE_OPTIONS,
+        timeoutSeconds: Number(args.timeout),
+      });
+      console.log(`\n${report}`);
+      return;
+    }
     const results: Result[] = [];
     for (const m of modes) results.push(await runMode(cluster, m));
     const batched = results.find((r) => r.mode === 'batched');

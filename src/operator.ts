@@ -7,8 +7,11 @@ import { PLURAL } from './api/types.ts';
 import type { EcsInstancePower, EcsInstancePowerStatus } from './api/types.ts';
 import { OVERRIDE_KIND, OVERRIDE_PLURAL, SCHEDULE_KIND, SCHEDULE_PLURAL } from './api/schedule-types.ts';
 import type { EcsPowerOverride, EcsPowerOverrideStatus, EcsPowerSchedule, EcsPowerScheduleStatus } from './api/schedule-types.ts';
+import { SET_KIND, SET_PLURAL, type EcsInstancePowerSet, type EcsInstancePowerSetStatus } from './api/powerset-types.ts';
 import { setUpInstancePowerController } from './controllers/instancepower/setup.ts';
 import { setUpOverrideController } from './controllers/override/setup.ts';
+import { KubeMemberWriter } from './controllers/powerset/members.ts';
+import { setUpPowerSetController } from './controllers/powerset/setup.ts';
 import { setUpScheduleController } from './controllers/schedule/setup.ts';
 import { BatchingGateway } from './ecs/batching-gateway.ts';
 import { EcsClientRegistry } from './ecs/clients.ts';
@@ -51,6 +54,7 @@ export class Operator {
   readonly powers: Informer<EcsInstancePower>;
   readonly schedules: Informer<EcsPowerSchedule>;
   readonly overrides: Informer<EcsPowerOverride>;
+  readonly sets: Informer<EcsInstancePowerSet>;
   readonly ecsClients: EcsClientRegistry;
   private readonly informers: CacheLifecycle[];
   private readonly controllers: ControllerRunner[];
@@ -109,7 +113,14 @@ export class Operator {
     });
     this.schedules = customResourceInformer<EcsPowerSchedule>(kubeConfig, custom, log, { kind: SCHEDULE_KIND, plural: SCHEDULE_PLURAL, ...scope });
     this.overrides = customResourceInformer<EcsPowerOverride>(kubeConfig, custom, log, { kind: OVERRIDE_KIND, plural: OVERRIDE_PLURAL, ...scope });
-    this.informers = [this.powers, this.schedules, this.overrides];
+    // Sets shard like their members: with --selector, a set's template labels must match it too.
+    this.sets = customResourceInformer<EcsInstancePowerSet>(kubeConfig, custom, log, {
+      kind: SET_KIND,
+      plural: SET_PLURAL,
+      ...scope,
+      ...(config.selector ? { labelSelector: config.selector } : {}),
+    });
+    this.informers = [this.powers, this.schedules, this.overrides, this.sets];
 
     this.ecsClients = new EcsClientRegistry({
       ...(config.ecsEndpoint ? { endpoint: config.ecsEndpoint } : {}),
@@ -170,6 +181,22 @@ export class Operator {
         powers: this.powers,
         status: statusWriter<EcsPowerOverrideStatus>(OVERRIDE_PLURAL),
         maxOverrideDurationMs: config.maxOverrideDurationMs,
+        workers: config.maxConcurrentReconciles,
+        metrics,
+        clock,
+        log,
+      }),
+      setUpPowerSetController({
+        sets: this.sets,
+        powers: this.powers,
+        ecs: (target) => this.ecsClients.apiFor(target),
+        credentials: new SecretCredentials(core, {
+          clock,
+          ...(config.defaultCredentialsNamespaces ? { defaultCredentialsNamespaces: config.defaultCredentialsNamespaces } : {}),
+        }),
+        writer: new KubeMemberWriter(custom, writeBudget, fence),
+        status: statusWriter<EcsInstancePowerSetStatus>(SET_PLURAL),
+        events,
         workers: config.maxConcurrentReconciles,
         metrics,
         clock,

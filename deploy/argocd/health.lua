@@ -1,11 +1,14 @@
--- Argo CD resource health check for the ecspower.io kinds: EcsInstancePower, EcsPowerSchedule
--- and EcsPowerOverride (one script for all three; they share the kstatus conditions).
+-- Argo CD resource health check for the ecspower.io kinds: EcsInstancePower, EcsPowerSchedule,
+-- EcsPowerOverride and EcsInstancePowerSet (one script for all four; they share the kstatus
+-- conditions).
 -- Install: see README.md beside this file (argocd-cm keys
 -- resource.customizations.health.ecspower.io_<Kind>).
 --
 --   Healthy      Ready=True for the current generation (an instance in its desired state, a
---                valid schedule (Active), an override in force (Active) or ended (Expired))
---   Degraded     Stalled=True (a terminal error or an invalid spec: a person has to change something)
+--                valid schedule (Active), an override in force (Active) or ended (Expired), a
+--                set whose members are all Ready (AllReady) or that matches nothing (NoInstances))
+--   Degraded     Stalled=True (a terminal error or an invalid spec: a person has to change
+--                something; a set: its only members not Ready are Stalled, or discovery is refused)
 --   Progressing  everything else: no status yet, status.observedGeneration behind
 --                metadata.generation, Reconciling=True, Ready=False or Unknown
 local hs = {}
@@ -92,6 +95,8 @@ end
 if hs.message == nil or hs.message == "" then
   if obj.kind == "EcsInstancePower" then
     hs.message = "Waiting for the instance to reach the desired state"
+  elseif obj.kind == "EcsInstancePowerSet" then
+    hs.message = "Waiting for the members to be Ready"
   else
     hs.message = "Waiting for the controller to report status"
   end

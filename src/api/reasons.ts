@@ -22,6 +22,8 @@ export const Reason = {
   IncorrectInstanceStatus: 'IncorrectInstanceStatus',
   OperationConflict: 'OperationConflict',
   IncorrectDiskStatus: 'IncorrectDiskStatus',
+  // OperationDenied.NoStock on a start (FLEETS.md): transient, never Stalled
+  InsufficientCapacity: 'InsufficientCapacity',
   InstanceLockedForSecurity: 'InstanceLockedForSecurity',
   InstanceNotFound: 'InstanceNotFound',
   ConfirmStopRequired: 'ConfirmStopRequired',
@@ -38,6 +40,11 @@ export const Reason = {
   // EcsPowerSchedule / EcsPowerOverride Ready=True (SCHEDULES.md)
   Active: 'Active',
   Expired: 'Expired',
+  // EcsInstancePowerSet (FLEETS.md)
+  AllReady: 'AllReady',
+  NoInstances: 'NoInstances',
+  Progressing: 'Progressing',
+  MembersStalled: 'MembersStalled',
   // before the first observation
   Initializing: 'Initializing',
 } as const;
@@ -55,4 +62,9 @@ export const EventReason = {
   ScheduleTransition: 'ScheduleTransition',
   OverrideStarted: 'OverrideStarted',
   OverrideEnded: 'OverrideEnded',
+} as const;
+
+/** Warning events of an EcsInstancePowerSet (FLEETS.md), besides the discovery error reasons. */
+export const SetEventReason = {
+  InstanceConflict: 'InstanceConflict',
 } as const;

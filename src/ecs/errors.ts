@@ -9,8 +9,12 @@ import { Reason } from '../api/reasons.ts';
  */
 export type ErrorClass = 'transient' | 'terminal' | 'dryRunPassed';
 
-/** How long the workqueue should wait before the next try of a transient error. */
-export type Backoff = 'normal' | 'slow' | 'reobserve';
+/**
+ * How long the workqueue should wait before the next try of a transient error. `capacity`: a
+ * zone out of stock, retried with a backoff that grows to at most a minute (FLEETS.md), so a
+ * morning start keeps trying until capacity returns.
+ */
+export type Backoff = 'normal' | 'slow' | 'reobserve' | 'capacity';
 
 export interface Classification {
   reason: Reason;
@@ -38,6 +42,7 @@ const EXACT: Record<string, Classification> = {
   'InvalidOperation.Conflict': transient(Reason.OperationConflict),
   IncorrectDiskStatus: transient(Reason.IncorrectDiskStatus, 'slow'),
   DiskError: transient(Reason.IncorrectDiskStatus, 'slow'),
+  'OperationDenied.NoStock': transient(Reason.InsufficientCapacity, 'capacity'),
   InstanceLockedForSecurity: terminal(Reason.InstanceLockedForSecurity),
   'InvalidInstanceId.NotFound': terminal(Reason.InstanceNotFound),
   'InstanceType.ParameterMismatch': terminal(Reason.ConfirmStopRequired),

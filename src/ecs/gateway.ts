@@ -64,6 +64,32 @@ export interface DescribedInstance {
   lockReasons: string[];
   stoppedMode?: string;
   vcpus?: number;
+  /** The instance's tags (DescribeInstances' Tags.Tag[]). */
+  tags?: Record<string, string>;
+}
+
+/** What one page of DescribeInstances asks for: instances carrying every tag, or these ids. */
+export interface InstancePageQuery {
+  /** Every tag must match, key and value (`Tag.N.Key` / `Tag.N.Value`). */
+  tags?: Record<string, string>;
+  /** At most 100 ids (`InstanceIds`). */
+  instanceIds?: string[];
+  /** From the previous page; unset for the first. */
+  nextToken?: string;
+}
+
+/** One page of DescribeInstances (`MaxResults` 100); `nextToken` unset on the last page. */
+export interface InstancePage {
+  requestId: string;
+  instances: DescribedInstance[];
+  nextToken?: string;
+}
+
+/** One page of ListTagResources for instances: the ids of the page's rows (one row per tag). */
+export interface TagResourcePage {
+  requestId: string;
+  instanceIds: string[];
+  nextToken?: string;
 }
 
 export interface BatchItemResult {
@@ -83,6 +109,10 @@ export interface BatchResult {
 export interface EcsApi {
   readonly regionId: string;
   describeInstances(instanceIds: string[]): Promise<{ requestId: string; instances: DescribedInstance[] }>;
+  /** One page of DescribeInstances filtered by tags or ids (fleet discovery). */
+  describeInstancesPage(query: InstancePageQuery): Promise<InstancePage>;
+  /** One page of ListTagResources (ResourceType instance) for instances carrying every tag. */
+  listTagResources(tags: Record<string, string>, nextToken?: string): Promise<TagResourcePage>;
   stopInstance(instanceId: string, options: StopOptions): Promise<ActionResult>;
   stopInstances(instanceIds: string[], options: StopOptions): Promise<BatchResult>;
   startInstance(instanceId: string, options: StartOptions): Promise<ActionResult>;
@@ -91,6 +121,7 @@ export interface EcsApi {
 
 export type EcsAction =
   | 'DescribeInstances'
+  | 'ListTagResources'
   | 'StopInstance'
   | 'StopInstances'
   | 'StartInstance'

@@ -2,7 +2,7 @@ import type { Metrics } from '../runtime/metrics.ts';
 import { EcsCallError } from './errors.ts';
 import type { EcsAction, EcsApi } from './gateway.ts';
 
-const ACTIONS: readonly EcsAction[] = ['DescribeInstances', 'StopInstance', 'StopInstances', 'StartInstance', 'StartInstances'];
+const ACTIONS: readonly EcsAction[] = ['DescribeInstances', 'ListTagResources', 'StopInstance', 'StopInstances', 'StartInstance', 'StartInstances'];
 
 /** Decorates an EcsApi so that every call lands in ecs_api_requests_total and ecs_api_request_duration_seconds. */
 export function metered(api: EcsApi, metrics: Metrics, now: () => number = () => performance.now()): EcsApi {
@@ -25,6 +25,8 @@ export function metered(api: EcsApi, metrics: Metrics, now: () => number = () =>
   return {
     regionId: region,
     describeInstances: (ids) => measure('DescribeInstances', () => api.describeInstances(ids)),
+    describeInstancesPage: (query) => measure('DescribeInstances', () => api.describeInstancesPage(query)),
+    listTagResources: (tags, token) => measure('ListTagResources', () => api.listTagResources(tags, token)),
     stopInstance: (id, o) => measure('StopInstance', () => api.stopInstance(id, o)),
     stopInstances: (ids, o) => measure('StopInstances', () => api.stopInstances(ids, o)),
     startInstance: (id, o) => measure('StartInstance', () => api.startInstance(id, o)),

@@ -23,7 +23,7 @@ export function resilient(api: EcsApi, limiter: RegionRateLimiter, retry: RetryO
     pRetry(
       async () => {
         await limiter.acquire(action);
-        if (action !== 'DescribeInstances') fence.assertLeading(`ECS ${action}`);
+        if (!READS.has(action)) fence.assertLeading(`ECS ${action}`);
         try {
           return await fn();
         } catch (err) {
@@ -44,6 +44,8 @@ export function resilient(api: EcsApi, limiter: RegionRateLimiter, retry: RetryO
   return {
     regionId: api.regionId,
     describeInstances: (ids) => run('DescribeInstances', () => api.describeInstances(ids)),
+    describeInstancesPage: (query) => run('DescribeInstances', () => api.describeInstancesPage(query)),
+    listTagResources: (tags, token) => run('ListTagResources', () => api.listTagResources(tags, token)),
     stopInstance: (id, o) => run('StopInstance', () => api.stopInstance(id, o)),
     stopInstances: (ids, o) => run('StopInstances', () => api.stopInstances(ids, o)),
     startInstance: (id, o) => run('StartInstance', () => api.startInstance(id, o)),
@@ -51,10 +53,13 @@ export function resilient(api: EcsApi, limiter: RegionRateLimiter, retry: RetryO
   };
 }
 
+/** Calls that change nothing: no fence, and a timeout may be retried in-call. */
+const READS: ReadonlySet<EcsAction> = new Set(['DescribeInstances', 'ListTagResources']);
+
 function retriable(e: EcsCallError, action: EcsAction): boolean {
   const c = e.classification;
   if (c.errorClass !== 'transient' || c.backoff !== 'normal') return false;
   // A write that timed out may have been applied; the next pass observes before acting again.
-  if ((e.code === 'Timeout' || e.code === 'NetworkError') && action !== 'DescribeInstances') return false;
+  if ((e.code === 'Timeout' || e.code === 'NetworkError') && !READS.has(action)) return false;
   return true;
 }

@@ -1,4 +1,5 @@
-import { DescribeInstancesRequest } from '@alicloud/ecs20140526/dist/models/DescribeInstancesRequest.js';
+import { DescribeInstancesRequest, DescribeInstancesRequestTag } from '@alicloud/ecs20140526/dist/models/DescribeInstancesRequest.js';
+import { ListTagResourcesRequest, ListTagResourcesRequestTag } from '@alicloud/ecs20140526/dist/models/ListTagResourcesRequest.js';
 import { StartInstanceRequest } from '@alicloud/ecs20140526/dist/models/StartInstanceRequest.js';
 import { StartInstancesRequest } from '@alicloud/ecs20140526/dist/models/StartInstancesRequest.js';
 import { StopInstanceRequest } from '@alicloud/ecs20140526/dist/models/StopInstanceRequest.js';
@@ -12,7 +13,10 @@ import type {
   DescribedInstance,
   EcsApi,
   EcsTarget,
+  InstancePage,
+  InstancePageQuery,
   StartOptions,
+  TagResourcePage,
   StopOptions,
 } from './gateway.ts';
 import { fromSdkError } from './errors.ts';
@@ -75,22 +79,48 @@ export class SdkEcsApi implements EcsApi {
   }
 
   async describeInstances(instanceIds: string[]): Promise<{ requestId: string; instances: DescribedInstance[] }> {
+    const { requestId, instances } = await this.describeInstancesPage({ instanceIds });
+    return { requestId, instances };
+  }
+
+  async describeInstancesPage(query: InstancePageQuery): Promise<InstancePage> {
     const request = new DescribeInstancesRequest({
       regionId: this.regionId,
-      instanceIds: JSON.stringify(instanceIds),
       maxResults: 100,
+      ...(query.instanceIds ? { instanceIds: JSON.stringify(query.instanceIds) } : {}),
+      ...(query.tags ? { tag: Object.entries(query.tags).map(([key, value]) => new DescribeInstancesRequestTag({ key, value })) } : {}),
+      ...(query.nextToken ? { nextToken: query.nextToken } : {}),
     });
     const res = await this.call(() => this.client.describeInstancesWithOptions(request, this.runtime));
     const list = res.body?.instances?.instance ?? [];
+    const nextToken = res.body?.nextToken;
     return {
       requestId: res.body?.requestId ?? '',
+      ...(nextToken ? { nextToken } : {}),
       instances: list.map((i) => ({
         instanceId: i.instanceId ?? '',
         status: i.status ?? '',
         lockReasons: (i.operationLocks?.lockReason ?? []).map((l) => l.lockReason ?? '').filter((r) => r !== ''),
         ...(i.stoppedMode ? { stoppedMode: i.stoppedMode } : {}),
         ...(typeof i.cpu === 'number' ? { vcpus: i.cpu } : {}),
+        tags: Object.fromEntries((i.tags?.tag ?? []).filter((t) => t.tagKey).map((t) => [t.tagKey ?? '', t.tagValue ?? ''])),
       })),
+    };
+  }
+
+  async listTagResources(tags: Record<string, string>, nextToken?: string): Promise<TagResourcePage> {
+    const request = new ListTagResourcesRequest({
+      regionId: this.regionId,
+      resourceType: 'instance',
+      tag: Object.entries(tags).map(([key, value]) => new ListTagResourcesRequestTag({ key, value })),
+      ...(nextToken ? { nextToken } : {}),
+    });
+    const res = await this.call(() => this.client.listTagResourcesWithOptions(request, this.runtime));
+    const next = res.body?.nextToken;
+    return {
+      requestId: res.body?.requestId ?? '',
+      ...(next ? { nextToken: next } : {}),
+      instanceIds: (res.body?.tagResources?.tagResource ?? []).map((r) => r.resourceId ?? '').filter((id) => id !== ''),
     };
   }
 

@@ -17,6 +17,7 @@ import type EcsSdk from '@alicloud/ecs20140526';
 /** The ECS actions the operator calls; their models are the only ones loaded. */
 export const OPERATOR_ECS_ACTIONS: readonly string[] = [
   'DescribeInstances',
+  'ListTagResources',
   'StartInstance',
   'StartInstances',
   'StopInstance',

@@ -2,8 +2,11 @@
 export type ReconcileResult =
   | { kind: 'done' }
   | { kind: 'requeueAfter'; ms: number }
-  /** Failed in a way worth retrying with the key's backoff; `slow` for errors that clear slowly. */
-  | { kind: 'error'; error: Error; backoff: 'normal' | 'slow'; minDelayMs?: number };
+  /**
+   * Failed in a way worth retrying with the key's backoff: `slow` for errors that clear slowly,
+   * `capacity` for a zone out of stock (grows to at most a minute).
+   */
+  | { kind: 'error'; error: Error; backoff: 'normal' | 'slow' | 'capacity'; minDelayMs?: number };
 
 export const done: ReconcileResult = { kind: 'done' };
 export const requeueAfter = (ms: number): ReconcileResult => ({ kind: 'requeueAfter', ms });

@@ -3,7 +3,7 @@ import type { Clock } from '../util/clock.ts';
 import { Controller } from './controller.ts';
 import type { Metrics } from './metrics.ts';
 import type { ReconcileContext, ReconcileResult } from './result.ts';
-import { GatedQueue, Workqueue, type KeyQueue } from './workqueue.ts';
+import { GatedQueue, Workqueue, type DelayingKeyQueue } from './workqueue.ts';
 
 export interface ControllerRunnerOptions {
   /** The controller label of the controller_runtime_* and workqueue_* series. */
@@ -22,7 +22,7 @@ export interface ControllerRunnerOptions {
  * the gate that lets keys in only once it runs. Watches enqueue through `queue`.
  */
 export class ControllerRunner {
-  readonly queue: KeyQueue;
+  readonly queue: DelayingKeyQueue;
   private readonly workqueue: Workqueue;
   private readonly gate: GatedQueue;
   private readonly controller: Controller;

@@ -15,17 +15,22 @@ export interface KeyQueue {
   remove(key: string): void;
 }
 
+/** A KeyQueue that can also add a key later (the earliest pending deadline per key wins). */
+export interface DelayingKeyQueue extends KeyQueue {
+  addAfter(key: string, ms: number): void;
+}
+
 /**
  * A queue that takes keys only once its controller runs (leader election won), as
  * controller-runtime registers its event handlers at controller start: a standby keeps its cache
  * warm but queues nothing. start() replays every key of the cache, as the informer's initial
  * adds would.
  */
-export class GatedQueue implements KeyQueue {
+export class GatedQueue implements DelayingKeyQueue {
   private open = false;
 
   constructor(
-    private readonly queue: KeyQueue,
+    private readonly queue: DelayingKeyQueue,
     private readonly keys: () => Iterable<string>,
   ) {}
 
@@ -41,7 +46,14 @@ export class GatedQueue implements KeyQueue {
   remove(key: string): void {
     if (this.open) this.queue.remove(key);
   }
+
+  addAfter(key: string, ms: number): void {
+    if (this.open) this.queue.addAfter(key, ms);
+  }
 }
+
+/** The per-key backoff a failure asks for (see ReconcileResult). */
+export type BackoffKind = 'normal' | 'slow' | 'capacity';
 
 export interface BackoffOptions {
   baseMs: number;
@@ -53,6 +65,8 @@ export interface WorkqueueOptions {
   /** Exponential per-key backoff for failures: base * 2^n, capped, with full jitter in [d/2, d]. */
   backoff?: BackoffOptions;
   slowBackoff?: BackoffOptions;
+  /** For a zone out of stock: grows to at most a minute, so capacity that returns is seen soon. */
+  capacityBackoff?: BackoffOptions;
   metrics?: QueueMetricsSink;
   random?: () => number;
 }
@@ -76,12 +90,14 @@ export class Workqueue {
   private readonly clock: Clock;
   private readonly backoff: BackoffOptions;
   private readonly slowBackoff: BackoffOptions;
+  private readonly capacityBackoff: BackoffOptions;
   private readonly random: () => number;
 
   constructor(private readonly options: WorkqueueOptions = {}) {
     this.clock = options.clock ?? realClock;
     this.backoff = options.backoff ?? { baseMs: 1000, maxMs: 5 * 60_000 };
     this.slowBackoff = options.slowBackoff ?? { baseMs: 30_000, maxMs: 10 * 60_000 };
+    this.capacityBackoff = options.capacityBackoff ?? { baseMs: 5_000, maxMs: 60_000 };
     this.random = options.random ?? Math.random;
   }
 
@@ -117,10 +133,10 @@ export class Workqueue {
   }
 
   /** Re-adds a failed key after its per-key exponential backoff (at least `minMs`). Returns the delay. */
-  addRateLimited(key: string, kind: 'normal' | 'slow' = 'normal', minMs = 0): number {
+  addRateLimited(key: string, kind: BackoffKind = 'normal', minMs = 0): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    const b = kind === 'slow' ? this.slowBackoff : this.backoff;
+    const b = kind === 'slow' ? this.slowBackoff : kind === 'capacity' ? this.capacityBackoff : this.backoff;
     const full = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(n, 30));
     const delay = Math.max(minMs, Math.round(full / 2 + (this.random() * full) / 2));
     this.options.metrics?.retried();

@@ -4,7 +4,8 @@
 // plus the kubernetes-1.20 component). The controller then runs as a child process
 // (`node dist/main.js`) with the token of the controller's ServiceAccount identity, which only the
 // shipped ClusterRoleBinding and RoleBinding authorise, and converges resources (one naming a
-// credentials Secret), records Events and holds the Lease.
+// credentials Secret), keeps the members of an EcsInstancePowerSet, records Events and holds the
+// Lease.
 //
 // "Not too wide": every single permission (group, resource, verb) of the shipped ClusterRole and
 // Role is taken away in turn. For each, a copy of both roles without that one verb is bound to a
@@ -24,6 +25,7 @@ import { AuthorizationV1Api } from '@kubernetes/client-node';
 import { startTestCluster, CONTROLLER_NAMESPACE, CONTROLLER_USER, type TestCluster } from '../support/cluster.ts';
 import { startEcsEmulator, type EcsEmulator } from '../support/ecs-emulator/index.ts';
 import { Resources, cond, metricValue } from '../support/operator-harness.ts';
+import { SetResources, setCondition } from '../support/sets.ts';
 import { startControllerProcess, type ControllerProcess } from '../support/process.ts';
 import { DeployOverlay, eventually, findObject, sleep, untilElapsed, type K8sObject, type PolicyRule } from './support.ts';
 
@@ -59,7 +61,15 @@ interface Scenario {
 /** Without these, a controller writes no status of that kind: it gets a namespace of its own. */
 const ownNamespace = (p: Permission): boolean => p.group === 'ecspower.io' && /^ecspower(schedules|overrides)\/status$/.test(p.resource);
 
-const inst = (s: Scenario, what: 'stop' | 'secret' | 'nosecret' | 'start'): string => `i-r${s.n}${what}`;
+const inst = (s: Scenario, what: 'stop' | 'secret' | 'nosecret' | 'start' | 'fleeta' | 'fleetb'): string => `i-r${s.n}${what}`;
+/** Each scenario's EcsInstancePowerSet: its two tagged instances, members named `<set>-<instance>`. */
+const fleetOf = (s: Scenario): string => `${s.id}-fleet`;
+const memberOf = (s: Scenario, what: 'fleeta' | 'fleetb'): string => `${fleetOf(s)}-${inst(s, what)}`;
+/** The refresh interval of the scenario sets. */
+const FLEET_REFRESH_MS = 10_000;
+/** Scenarios with an EcsInstancePowerSet: the shipped roles, and those without a permission only a set uses. */
+const needsFleet = (s: Scenario): boolean =>
+  !s.removed || (s.removed.group === 'ecspower.io' && (/^ecsinstancepowersets\/status$/.test(s.removed.resource) || (s.removed.resource === 'ecsinstancepowers' && ['create', 'patch', 'delete'].includes(s.removed.verb))));
 
 /** Every (group, resource, verb) a rule grants. */
 function permissions(role: 'ClusterRole' | 'Role', rules: PolicyRule[]): Permission[] {
@@ -122,6 +132,13 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     if (s.namespace === NS) return res;
     let r = others.get(s.namespace);
     if (!r) others.set(s.namespace, (r = new Resources(cluster.kubeConfig(), s.namespace)));
+    return r;
+  };
+  const setsIn = new Map<string, SetResources>();
+  /** The EcsInstancePowerSets of a scenario's namespace. */
+  const setsOf = (s: Scenario): SetResources => {
+    let r = setsIn.get(s.namespace);
+    if (!r) setsIn.set(s.namespace, (r = new SetResources(cluster.kubeConfig(), s.namespace)));
     return r;
   };
 
@@ -216,6 +233,15 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
         emu.addInstance({ instanceId: inst(s, 'start'), regionId: 'cn-hangzhou', status: 'Stopped' });
         await res.create(`${s.id}-start`, { instanceId: inst(s, 'start'), desiredState: 'Running' }, labels);
       }
+      // A fleet of two instances where a scenario needs one (the others stay light: two dozen
+      // controllers share the machine); its members carry the scenario label, so they land in its shard.
+      if (!needsFleet(s)) continue;
+      for (const w of ['fleeta', 'fleetb'] as const) emu.addInstance({ instanceId: inst(s, w), regionId: 'cn-hangzhou', tags: { fleet: s.id } });
+      await setsOf(s).create(
+        fleetOf(s),
+        { regionIds: ['cn-hangzhou'], tags: { fleet: s.id }, refreshInterval: '10s', template: { metadata: { labels }, spec: { desiredState: 'Stopped' } } },
+        labels,
+      );
     }
 
     await Promise.all(
@@ -260,6 +286,7 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     for (const line of [
       'namespace/ecs-power-system',
       'customresourcedefinition.apiextensions.k8s.io/ecsinstancepowers.ecspower.io',
+      'customresourcedefinition.apiextensions.k8s.io/ecsinstancepowersets.ecspower.io',
       'customresourcedefinition.apiextensions.k8s.io/ecspowerschedules.ecspower.io',
       'customresourcedefinition.apiextensions.k8s.io/ecspoweroverrides.ecspower.io',
       'serviceaccount/ecs-power-controller',
@@ -274,7 +301,7 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     }
   });
 
-  it('kubectl auth can-i: the ServiceAccount has exactly the shipped permissions, and cannot list Secrets, change specs or delete anything', async () => {
+  it('kubectl auth can-i: the ServiceAccount has exactly the shipped permissions, and cannot list Secrets, change a spec other than a member\'s or delete anything else', async () => {
     const granted = async (ns?: string): Promise<Record<string, string>> => {
       const r = await cluster.kubectl(['auth', 'can-i', '--list', `--as=${SA}`, ...(ns ? ['-n', ns] : [])]);
       assert.equal(r.code, 0, r.stderr);
@@ -288,8 +315,10 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       return out;
     };
     const clusterWide = {
-      'ecsinstancepowers.ecspower.io': 'list watch',
+      'ecsinstancepowers.ecspower.io': 'create delete list patch watch',
       'ecsinstancepowers.ecspower.io/status': 'patch',
+      'ecsinstancepowersets.ecspower.io': 'list watch',
+      'ecsinstancepowersets.ecspower.io/status': 'patch',
       'ecspowerschedules.ecspower.io': 'list watch',
       'ecspowerschedules.ecspower.io/status': 'patch',
       'ecspoweroverrides.ecspower.io': 'list watch',
@@ -329,11 +358,13 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       ['list', 'secrets', '-n', NS],
       ['watch', 'secrets', '-n', NS],
       ['update', 'ecsinstancepowers.ecspower.io', '-n', NS],
-      ['patch', 'ecsinstancepowers.ecspower.io', '-n', NS],
-      ['create', 'ecsinstancepowers.ecspower.io', '-n', NS],
       ['update', 'ecsinstancepowers.ecspower.io', '--subresource=status', '-n', NS],
-      ['delete', 'ecsinstancepowers.ecspower.io', '-n', NS],
       ['deletecollection', 'ecsinstancepowers.ecspower.io', '-n', NS],
+      ['create', 'ecsinstancepowersets.ecspower.io', '-n', NS],
+      ['patch', 'ecsinstancepowersets.ecspower.io', '-n', NS],
+      ['update', 'ecsinstancepowersets.ecspower.io', '-n', NS],
+      ['delete', 'ecsinstancepowersets.ecspower.io', '-n', NS],
+      ['update', 'ecsinstancepowersets.ecspower.io', '--subresource=status', '-n', NS],
       ['patch', 'ecspowerschedules.ecspower.io', '-n', NS],
       ['create', 'ecspoweroverrides.ecspower.io', '-n', NS],
       ['delete', 'ecspoweroverrides.ecspower.io', '-n', NS],
@@ -350,6 +381,11 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     ];
     const allowed = [
       ['patch', 'ecsinstancepowers.ecspower.io', '--subresource=status', '-n', NS],
+      // members of an EcsInstancePowerSet: server-side apply (create, patch) and delete
+      ['create', 'ecsinstancepowers.ecspower.io', '-n', NS],
+      ['patch', 'ecsinstancepowers.ecspower.io', '-n', NS],
+      ['delete', 'ecsinstancepowers.ecspower.io', '-n', NS],
+      ['patch', 'ecsinstancepowersets.ecspower.io', '--subresource=status', '-n', NS],
       ['get', 'secrets', '-n', NS],
       ['update', 'leases.coordination.k8s.io', '-n', CONTROLLER_NAMESPACE],
     ];
@@ -361,7 +397,9 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
   it('with only the shipped roles the controller converges, records Events and holds the Lease', async () => {
     const s = shipped;
     const c = s.controller!;
-    await res.waitForReady(`${s.id}-stop`, 'Stopped', 30_000);
+    await res.waitForReady(`${s.id}-stop`, 'Stopped', 30_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await describeScenario(s)()}`);
+    });
     await res.waitForReady(`${s.id}-start`, 'Running', 30_000);
     const viaSecret = await res.waitForReady(`${s.id}-secret`, 'Stopped', 30_000);
     const stalled = await res.waitForReason(`${s.id}-nosecret`, 'Stalled', 'True', 'InvalidCredentials', 30_000);
@@ -398,6 +436,18 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
       return r.code === 0 ? r.stdout : r.stderr;
     };
     await eventually('the schedule and the override Active', async () => (await ready('ecspowerschedules', SCHEDULE)) === 'Active' && (await ready('ecspoweroverrides', OVERRIDE)) === 'Active', 10_000);
+
+    // The set: members created (owned, in the shard), converged, counted; one dropped when its tag goes.
+    const fleet = await setsOf(s).waitForReady(fleetOf(s), 'AllReady', 30_000, (x) => x.status?.ready === 2);
+    const members = await setsOf(s).members(fleetOf(s));
+    assert.deepEqual(members.map((m) => m.metadata.name).sort(), [memberOf(s, 'fleeta'), memberOf(s, 'fleetb')]);
+    for (const m of members) {
+      assert.equal(m.metadata.labels?.[SCENARIO_LABEL], s.id);
+      assert.equal(m.metadata.ownerReferences?.[0]?.uid, fleet.metadata.uid);
+    }
+    emu.update(inst(s, 'fleetb'), { tags: {} });
+    await setsOf(s).waitForReady(fleetOf(s), 'AllReady', FLEET_REFRESH_MS + 10_000, (x) => x.status?.instances === 1);
+    assert.deepEqual((await setsOf(s).members(fleetOf(s))).map((m) => m.metadata.name), [memberOf(s, 'fleeta')]);
     assert.equal(c.lines.filter((l) => /forbidden/i.test(l)).length, 0, c.lines.filter((l) => /forbidden/i.test(l)).join('\n'));
   });
 
@@ -444,6 +494,39 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
         await untilElapsed(s.startedAt, NEVER_WINDOW_MS);
         for (const w of ['stop', 'secret', 'nosecret']) assert.equal((await res.get(`${s.id}-${w}`)).status, undefined, `${s.id}-${w} has a status`);
         assert.ok(s.controller!.lines.some((l) => /reconcile failed/.test(l) && /forbidden|403/i.test(l)), s.controller!.tail());
+      },
+    },
+    'ecspower.io/ecsinstancepowersets:list': {
+      shows: 'the EcsInstancePowerSet cache never syncs: /readyz stays 503 and nothing is reconciled, EcsInstancePowers included',
+      check: async (s) => cacheNeverSyncs(s),
+    },
+    'ecspower.io/ecsinstancepowersets:watch': {
+      shows: 'the EcsInstancePowerSet watch is refused: /readyz answers 503 and the log says the watch is broken (forbidden)',
+      check: async (s) => watchRefused(s, 'EcsInstancePowerSet'),
+    },
+    'ecspower.io/ecsinstancepowersets/status:patch': {
+      shows: 'the set\'s members are created and converge, but the set never gets a status (no Instances or Ready in kubectl get)',
+      check: async (s) => {
+        for (const w of ['fleeta', 'fleetb'] as const) await resOf(s).waitForReady(memberOf(s, w), 'Stopped', 30_000);
+        await statusRefused(s, 'ecsinstancepowersets', fleetOf(s), 'ecsinstancepowerset');
+      },
+    },
+    'ecspower.io/ecsinstancepowers:create': {
+      shows: 'the set creates no member: it is Stalled, Forbidden: apply of member ... refused by the API server (forbidden); the other resources converge',
+      check: async (s) => memberWritesRefused(s, 'apply'),
+    },
+    'ecspower.io/ecsinstancepowers:patch': {
+      shows: 'the set creates no member (server-side apply is a PATCH): Stalled, Forbidden; the other resources converge',
+      check: async (s) => memberWritesRefused(s, 'apply'),
+    },
+    'ecspower.io/ecsinstancepowers:delete': {
+      shows: 'a member whose instance lost its tag is never deleted: the set is Stalled, Forbidden: delete of member ... refused',
+      check: async (s) => {
+        for (const w of ['fleeta', 'fleetb'] as const) await resOf(s).waitForReady(memberOf(s, w), 'Stopped', 30_000);
+        emu.update(inst(s, 'fleetb'), { tags: {} });
+        const set = await setsOf(s).waitFor(fleetOf(s), (x) => setCondition(x, 'Stalled')?.reason === 'Forbidden', FLEET_REFRESH_MS + 10_000, 'Stalled Forbidden');
+        assert.match(setCondition(set, 'Stalled')!.message, new RegExp(`delete of member ${memberOf(s, 'fleetb')} refused by the API server: .*forbidden`));
+        await resOf(s).get(memberOf(s, 'fleetb'));
       },
     },
     '/secrets:get': {
@@ -532,6 +615,18 @@ describe('e2e: the shipped RBAC (deploy/) on a real API server', function () {
     assert.equal(obj.status, undefined, `${plural}/${name} has a status: ${JSON.stringify(obj.status)}`);
     const errors = metricValue(await c.metrics(), 'controller_runtime_reconcile_errors_total', { controller }) ?? 0;
     assert.ok(errors >= 1, `${controller} reconcile errors: ${errors}`);
+  }
+
+  /** Member writes refused: the set is Stalled Forbidden and has no member; the hand-written resources converge. */
+  async function memberWritesRefused(s: Scenario, verb: 'apply' | 'delete'): Promise<void> {
+    const set = await setsOf(s).waitFor(fleetOf(s), (x) => setCondition(x, 'Stalled')?.status === 'True', 30_000, 'Stalled');
+    const stalled = setCondition(set, 'Stalled')!;
+    assert.equal(stalled.reason, 'Forbidden');
+    assert.match(stalled.message, new RegExp(`^Forbidden: ${verb} of member ${s.id}-fleet-i-r\\d+fleet[ab] refused by the API server: .*forbidden`));
+    assert.deepEqual(await setsOf(s).members(fleetOf(s)), []);
+    await resOf(s).waitForReady(`${s.id}-stop`, 'Stopped', 30_000);
+    const warnings = (await setsOf(s).events(fleetOf(s))).filter((e) => e.type === 'Warning' && e.reason === 'Forbidden');
+    assert.ok(warnings.length > 0, 'a Warning event on the set');
   }
 
   async function neverLeads(s: Scenario): Promise<void> {

@@ -1,5 +1,6 @@
 // Proves the test cluster harness: a real kube-apiserver + etcd with RBAC, reachable through
-// kubectl and @kubernetes/client-node, whose data survives an API server restart.
+// kubectl and @kubernetes/client-node, whose data survives an API server restart, and a garbage
+// collector (kube-controller-manager) that runs only when a test starts it.
 import assert from 'node:assert/strict';
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { ADMIN_USER, CONTROLLER_USER, startTestCluster, type TestCluster } from '../support/cluster.ts';
@@ -80,6 +81,41 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "harness:vi
     assert.ok(Array.isArray(secrets.items));
   });
 
+  it('garbage-collects dependents only while startGarbageCollector() runs, and stops it by pid', async () => {
+    const core = c().kubeConfig(ADMIN_USER).makeApiClient(CoreV1Api);
+    const pair = async (suffix: string): Promise<void> => {
+      const owner = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `owner-${suffix}` } } });
+      const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: `owner-${suffix}`, uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `dependent-${suffix}`, ownerReferences: [ref] } } });
+      await core.deleteNamespacedConfigMap({ namespace: ns, name: `owner-${suffix}` });
+    };
+    const exists = async (name: string): Promise<boolean> =>
+      core.readNamespacedConfigMap({ namespace: ns, name }).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof ApiException && e.code === 404) return false;
+          throw e;
+        },
+      );
+
+    // Without the collector an orphan stays: the API server alone does not cascade.
+    await pair('without');
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(await exists('dependent-without'), true);
+
+    await c().startGarbageCollector();
+    const deadline = Date.now() + 20_000;
+    await pair('with');
+    while ((await exists('dependent-with')) || (await exists('dependent-without'))) {
+      assert.ok(Date.now() < deadline, 'the dependents were not collected within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const pids = await processPids('kube-controller-manager', c().dir);
+    assert.equal(pids.length, 1, 'one kube-controller-manager');
+    await c().stopGarbageCollector();
+    assert.deepEqual(await processPids('kube-controller-manager', c().dir, pids), [], 'stopped');
+  });
+
   it('keeps data across restartApiServer()', async () => {
     const core = c().kubeConfig(ADMIN_USER).makeApiClient(CoreV1Api);
     await core.createNamespacedConfigMap({
@@ -93,6 +129,21 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "harness:vi
     assert.equal(cm.data?.answer, '42');
   });
 });
+
+/** Pids of running processes of this binary whose arguments name a file in `dir` (among `among` if given), from /proc. */
+async function processPids(binary: string, dir: string, among?: string[]): Promise<string[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const out: string[] = [];
+  for (const pid of among ?? (await readdir('/proc'))) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const args = cmdline.split('\0');
+    const zombie = /^State:\s+Z/m.test(status);
+    if (!zombie && args[0]?.endsWith(binary) && args.some((a) => a.startsWith(dir))) out.push(pid);
+  }
+  return out;
+}
 
 /** The kube-apiserver pid listening on the cluster's port, read from /proc (Linux). */
 async function apiServerPid(cluster: TestCluster): Promise<string> {

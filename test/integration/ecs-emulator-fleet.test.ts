@@ -161,6 +161,56 @@ describe('ECS emulator: tags, paging, shapes, release (real SDK)', function () {
     assert.equal((await listAll(REGION, { fleet: 'x' })).ids.length, 1005);
   });
 
+  it('ListTagResources: rows of the filter\'s tags per matching instance, 50 a page, a stable NextToken, no 1,000 cap', async () => {
+    await start();
+    for (let i = 0; i < 1030; i++) emu.addInstance({ instanceId: `i-${i}`, regionId: REGION, tags: { fleet: 'x', team: i % 2 ? 'a' : 'b', other: 'y' } });
+    emu.addInstance({ instanceId: 'i-far', regionId: OTHER, tags: { fleet: 'x' } });
+    const list = (tag: Tags, nextToken?: string, resourceId?: string[]) =>
+      ecs.listTagResources(
+        new $Ecs.ListTagResourcesRequest({
+          regionId: REGION,
+          resourceType: 'instance',
+          tag: Object.entries(tag).map(([key, value]) => new $Ecs.ListTagResourcesRequestTag({ key, value })),
+          ...(resourceId ? { resourceId } : {}),
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+    const ids = new Set<string>();
+    let token: string | undefined;
+    let pages = 0;
+    let rows = 0;
+    do {
+      const r = await list({ fleet: 'x', team: 'a' }, token);
+      const page = r.body?.tagResources?.tagResource ?? [];
+      rows += page.length;
+      for (const row of page) {
+        assert.equal(row.resourceType, 'instance');
+        assert.ok(['fleet', 'team'].includes(row.tagKey ?? ''), 'only the filter\'s tags');
+        ids.add(row.resourceId ?? '');
+      }
+      token = r.body?.nextToken || undefined;
+      pages++;
+    } while (token);
+    assert.deepEqual([ids.size, rows, pages], [515, 1030, Math.ceil(1030 / 50)]);
+    const sent = emu.calls.at(-1)?.params ?? {};
+    assert.deepEqual([sent.ResourceType, sent['Tag.1.Key'], sent['Tag.2.Value']], ['instance', 'fleet', 'a']);
+    const byId = await list({}, undefined, ['i-1', 'i-far']);
+    assert.deepEqual(byId.body?.tagResources?.tagResource?.map((r) => [r.resourceId, r.tagKey]), [['i-1', 'fleet'], ['i-1', 'team'], ['i-1', 'other']], 'all tags, this region only');
+    await expectEcsError(list({}), 'MissingParameter', 400);
+    await expectEcsError(list({ fleet: 'x' }, 'f'.repeat(32)), 'InvalidParameter.NextToken', 400);
+  });
+
+  it('a fault can match query parameters: only tag-filtered DescribeInstances of one region fail', async () => {
+    await start();
+    emu.addInstance({ instanceId: 'i-a', regionId: REGION, tags: { fleet: 'x' } });
+    emu.addInstance({ instanceId: 'i-b', regionId: OTHER, tags: { fleet: 'x' } });
+    emu.injectFault({ action: 'DescribeInstances', params: { 'Tag.1.Key': 'fleet', RegionId: REGION }, code: 'Throttling.User', count: Infinity });
+    await expectEcsError(page(REGION, { fleet: 'x' }), 'Throttling.User', 400);
+    assert.deepEqual((await page(OTHER, { fleet: 'x' })).ids, ['i-b'], 'another region');
+    assert.equal((await sdk.described('i-a'))?.instanceId, 'i-a', 'a describe by id');
+    await expectEcsError(page(REGION, { fleet: 'x' }), 'Throttling.User', 400);
+  });
+
   it('Cpu, Memory (MiB), InstanceType, InstanceTypeFamily and HibernationOptions per instance', async () => {
     await start();
     const cases: Array<[string, number, number]> = [

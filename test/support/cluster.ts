@@ -59,7 +59,15 @@ export interface TestCluster {
   stopApiServer(): Promise<void>;
   /** Starts kube-apiserver (no-op if running) and waits for /readyz. */
   startApiServer(): Promise<void>;
-  /** Temp dir with certs, tokens, etcd data, logs (etcd.log, kube-apiserver.log). */
+  /**
+   * Starts kube-controller-manager with only its garbage collector (no-op if running) and waits
+   * until the collector has synced its monitors, so that owner references cascade for real.
+   * The shared cluster does not run it unless a test asks; stop it with stopGarbageCollector().
+   */
+  startGarbageCollector(): Promise<void>;
+  /** Stops the garbage collector (SIGTERM, then SIGKILL, by pid). */
+  stopGarbageCollector(): Promise<void>;
+  /** Temp dir with certs, tokens, etcd data, logs (etcd.log, kube-apiserver.log, kube-controller-manager.log). */
   dir: string;
   /** Kills both processes by pid and removes the temp dir. */
   stop(): Promise<void>;
@@ -84,6 +92,7 @@ const PROVISION_SCRIPT = join(REPO_ROOT, 'test/support/provision-cluster.sh');
 const CRDS_DIR = join(REPO_ROOT, 'crds');
 
 const ETCD_READY_TIMEOUT_MS = 30_000;
+const GC_READY_TIMEOUT_MS = 60_000;
 const APISERVER_READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -94,6 +103,8 @@ export interface ClusterAssets {
   dir: string;
   etcd: string;
   kubeApiServer: string;
+  /** Runs the garbage collector for tests that delete owners (provision-cluster.sh builds it). */
+  kubeControllerManager: string;
   kubectl: string;
 }
 
@@ -126,9 +137,10 @@ function runProvision(): Promise<ClusterAssets> {
         dir,
         etcd: join(dir, 'etcd'),
         kubeApiServer: join(dir, 'kube-apiserver'),
+        kubeControllerManager: join(dir, 'kube-controller-manager'),
         kubectl: join(dir, 'kubectl'),
       };
-      for (const bin of [assets.etcd, assets.kubeApiServer, assets.kubectl]) {
+      for (const bin of [assets.etcd, assets.kubeApiServer, assets.kubeControllerManager, assets.kubectl]) {
         if (!isExecutableFile(bin)) {
           reject(new Error(`${PROVISION_SCRIPT} printed ${JSON.stringify(dir)}, which has no executable ${bin}`));
           return;
@@ -314,6 +326,7 @@ class LocalTestCluster implements TestCluster {
   readonly kubeconfigPath: string;
   private etcdProc: ChildProcess | undefined;
   private apiServerProc: ChildProcess | undefined;
+  private gcProc: ChildProcess | undefined;
   private stopped = false;
 
   constructor(
@@ -341,6 +354,10 @@ class LocalTestCluster implements TestCluster {
 
   get apiServerLog(): string {
     return join(this.dir, 'kube-apiserver.log');
+  }
+
+  get controllerManagerLog(): string {
+    return join(this.dir, 'kube-controller-manager.log');
   }
 
   kubeconfigFor(user: string): string {
@@ -438,6 +455,51 @@ class LocalTestCluster implements TestCluster {
     );
   }
 
+  /**
+   * kube-controller-manager 1.20 with the garbage collector alone: the admin kubeconfig, no leader
+   * election, no service account credentials (no token controller runs), HTTPS only on a free
+   * loopback port (its /healthz needs no authentication), and a higher API rate than the default
+   * 20 qps so that a few hundred dependents go within a second or two. Ready once the collector
+   * logs that its resource monitors have synced.
+   */
+  async startGarbageCollector(): Promise<void> {
+    if (this.stopped) throw new Error('test cluster was stopped');
+    if (this.gcProc && !exited(this.gcProc)) return;
+    const [port] = (await freePorts(1)) as [number];
+    const log = this.controllerManagerLog;
+    const startedAt = existsSync(log) ? readFileSync(log, 'utf8').length : 0;
+    this.gcProc = spawnLogged(
+      this.assets.kubeControllerManager,
+      [
+        '--kubeconfig', this.kubeconfigPath,
+        '--controllers', 'garbagecollector',
+        '--leader-elect=false',
+        '--use-service-account-credentials=false',
+        '--bind-address', '127.0.0.1',
+        '--secure-port', String(port),
+        '--port', '0',
+        '--cert-dir', join(this.dir, 'kcm-certs'),
+        '--kube-api-qps', '200',
+        '--kube-api-burst', '400',
+      ],
+      log,
+    );
+    const proc = this.gcProc;
+    await waitUntil(
+      'kube-controller-manager (garbage collector)',
+      async () => readFileSync(log, 'utf8').slice(startedAt).includes('all resource monitors have synced'),
+      proc,
+      log,
+      GC_READY_TIMEOUT_MS,
+    );
+  }
+
+  async stopGarbageCollector(): Promise<void> {
+    const proc = this.gcProc;
+    this.gcProc = undefined;
+    await stopProcess(proc);
+  }
+
   async stopApiServer(): Promise<void> {
     const proc = this.apiServerProc;
     this.apiServerProc = undefined;
@@ -474,6 +536,7 @@ class LocalTestCluster implements TestCluster {
     if (this.stopped) return;
     this.stopped = true;
     try {
+      await this.stopGarbageCollector();
       await this.stopApiServer();
     } finally {
       await stopProcess(this.etcdProc);

@@ -9,15 +9,24 @@ import type {
   DescribedInstance,
   EcsAction,
   EcsApi,
+  InstancePage,
+  InstancePageQuery,
   StartOptions,
   StopOptions,
+  TagResourcePage,
 } from '../../src/ecs/gateway.ts';
 
 export interface FakeInstance {
   instanceId: string;
   status: string;
   lockReasons: string[];
+  tags: Record<string, string>;
 }
+
+/** ECS documents at most 1,000 instances for a tag-filtered DescribeInstances. */
+export const FAKE_TAG_FILTER_LIMIT = 1000;
+/** Rows per ListTagResources page (ECS does not let the caller choose). */
+export const FAKE_TAG_ROWS_PER_PAGE = 50;
 
 export interface FakeCall {
   action: EcsAction;
@@ -47,8 +56,8 @@ export class FakeEcsApi implements EcsApi {
 
   constructor(readonly regionId = 'cn-hangzhou', private readonly requestIdPrefix = `req-${regionId}`) {}
 
-  addInstance(instanceId: string, status = 'Running', lockReasons: string[] = []): this {
-    this.instances.set(instanceId, { instanceId, status, lockReasons });
+  addInstance(instanceId: string, status = 'Running', lockReasons: string[] = [], tags: Record<string, string> = {}): this {
+    this.instances.set(instanceId, { instanceId, status, lockReasons, tags: { ...tags } });
     return this;
   }
 
@@ -97,6 +106,38 @@ export class FakeEcsApi implements EcsApi {
       .filter((i): i is FakeInstance => i !== undefined)
       .map((i) => ({ instanceId: i.instanceId, status: i.status, lockReasons: [...i.lockReasons] }));
     return { requestId, instances };
+  }
+
+  /** Pages of 100 over the instances in insertion order; a tag query sees at most 1,000 of them. */
+  async describeInstancesPage(query: InstancePageQuery): Promise<InstancePage> {
+    const requestId = this.record('DescribeInstances', query.instanceIds ?? []);
+    await Promise.resolve();
+    this.scriptedFailure('DescribeInstances');
+    let all = [...this.instances.values()].filter(
+      (i) => (!query.instanceIds || query.instanceIds.includes(i.instanceId)) && (!query.tags || carries(i, query.tags)),
+    );
+    if (query.tags) all = all.slice(0, FAKE_TAG_FILTER_LIMIT);
+    const from = query.nextToken ? Number(query.nextToken) : 0;
+    const page = all.slice(from, from + 100);
+    return {
+      requestId,
+      instances: page.map((i) => ({ instanceId: i.instanceId, status: i.status, lockReasons: [...i.lockReasons], tags: { ...i.tags } })),
+      ...(from + 100 < all.length ? { nextToken: String(from + 100) } : {}),
+    };
+  }
+
+  /** One row per (instance, filter tag), 50 rows a page. */
+  async listTagResources(tags: Record<string, string>, nextToken?: string): Promise<TagResourcePage> {
+    const requestId = this.record('ListTagResources', []);
+    await Promise.resolve();
+    this.scriptedFailure('ListTagResources');
+    const rows = [...this.instances.values()].filter((i) => carries(i, tags)).flatMap((i) => Object.keys(tags).map(() => i.instanceId));
+    const from = nextToken ? Number(nextToken) : 0;
+    return {
+      requestId,
+      instanceIds: rows.slice(from, from + FAKE_TAG_ROWS_PER_PAGE),
+      ...(from + FAKE_TAG_ROWS_PER_PAGE < rows.length ? { nextToken: String(from + FAKE_TAG_ROWS_PER_PAGE) } : {}),
+    };
   }
 
   async stopInstance(instanceId: string, options: StopOptions): Promise<ActionResult> {
@@ -174,4 +215,8 @@ export class FakeEcsApi implements EcsApi {
     else i.status = this.gradual ? 'Starting' : 'Running';
     return undefined;
   }
+}
+
+function carries(i: FakeInstance, tags: Record<string, string>): boolean {
+  return Object.entries(tags).every(([k, v]) => Object.hasOwn(i.tags, k) && i.tags[k] === v);
 }

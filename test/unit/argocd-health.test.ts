@@ -77,6 +77,41 @@ function resource(status: unknown, generation = 2) {
 }
 const locked = 'InstanceLockedForSecurity: The specified operation is denied as your instance is locked for security reasons. (RequestId 7C3C8A2B-1D47-4E7B-9C0E-2F4F9E0B6A11)';
 
+/** An EcsInstancePowerSet (FLEETS.md) as the controller records it. */
+function fleet(status: unknown, generation = 2) {
+  return {
+    apiVersion: 'ecspower.io/v1alpha1',
+    kind: 'EcsInstancePowerSet',
+    metadata: { name: 'dev-fleet', namespace: 'team-a', generation, uid: '5e0f3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b', creationTimestamp: T },
+    spec: { regionIds: ['cn-hangzhou', 'cn-shanghai'], tags: { env: 'dev', team: 'a' }, excludeTagKey: 'ecspower.io/exclude', refreshInterval: '5m', template: { spec: { scheduleRef: { name: 'office-hours' }, stoppedMode: 'StopCharging', forceStop: false, confirmStop: false, hibernate: false, dryRun: false, driftPolicy: 'Enforce' } } },
+    ...(status === undefined ? {} : { status }),
+  };
+}
+const all = (reason: string, message: string, readyStatus = 'True', g = 2) => [cond('Ready', readyStatus, reason, message, g), cond('Reconciling', 'False', reason, message, g), cond('Stalled', 'False', reason, message, g)];
+const counts = (instances: number, ready: number, stalled = 0, conflicts = 0) => ({ observedGeneration: 2, instances, ready, stalled, conflicts, lastDiscoveryTime: T });
+const forbidden = 'Forbidden.RAM: User not authorized to operate on the specified resource, or this API doesn\'t support RAM. (RequestId F6) (discovery in cn-shanghai)';
+
+const setCases: { name: string; obj: unknown; status: string; message?: RegExp }[] = [
+  { name: 'set: every member Ready (AllReady)', obj: fleet({ ...counts(300, 300, 0, 1), conditions: all('AllReady', '300 members Ready; 1 matching instance is managed by other resources (InstanceConflict events)') }), status: 'Healthy', message: /^AllReady: 300 members Ready/ },
+  { name: 'set: nothing matches (NoInstances)', obj: fleet({ ...counts(0, 0), conditions: all('NoInstances', 'no instance matches the tags in the regions') }), status: 'Healthy', message: /^NoInstances: / },
+  {
+    name: 'set: members converging (Progressing)',
+    obj: fleet({ ...counts(300, 120), conditions: [cond('Ready', 'False', 'Progressing', '120 of 300 members Ready, 180 converging'), cond('Reconciling', 'True', 'Progressing', '120 of 300 members Ready, 180 converging'), cond('Stalled', 'False', 'Progressing', '120 of 300 members Ready, 180 converging')] }),
+    status: 'Progressing',
+    message: /^Progressing: 120 of 300 members Ready, 180 converging$/,
+  },
+  {
+    name: 'set: the only members not Ready are Stalled (MembersStalled)',
+    obj: fleet({ ...counts(300, 298, 2), conditions: [cond('Ready', 'False', 'MembersStalled', '2 of 300 members are Stalled: dev-fleet-i-bp1a, dev-fleet-i-bp1b'), cond('Reconciling', 'False', 'MembersStalled', '2 of 300 members are Stalled: dev-fleet-i-bp1a, dev-fleet-i-bp1b'), cond('Stalled', 'True', 'MembersStalled', '2 of 300 members are Stalled: dev-fleet-i-bp1a, dev-fleet-i-bp1b')] }),
+    status: 'Degraded',
+    message: /^MembersStalled: 2 of 300 members are Stalled: dev-fleet-i-bp1a, dev-fleet-i-bp1b$/,
+  },
+  { name: 'set: discovery refused (Forbidden)', obj: fleet({ ...counts(120, 120), conditions: [cond('Ready', 'False', 'Forbidden', forbidden), cond('Reconciling', 'False', 'Forbidden', forbidden), cond('Stalled', 'True', 'Forbidden', forbidden)] }), status: 'Degraded', message: /^Forbidden: Forbidden\.RAM: .*discovery in cn-shanghai/ },
+  { name: 'set: first discovery failed transiently (every condition Unknown)', obj: fleet({ observedGeneration: 2, instances: 0, ready: 0, stalled: 0, conflicts: 0, conditions: [cond('Ready', 'Unknown', 'Initializing', 'Not discovered yet'), cond('Reconciling', 'Unknown', 'Initializing', 'Not discovered yet'), cond('Stalled', 'Unknown', 'Initializing', 'Not discovered yet')] }), status: 'Progressing' },
+  { name: 'set: the template changed and discovery is throttled (conditions kept, generation behind)', obj: fleet({ ...counts(300, 300), conditions: all('AllReady', '300 members Ready') }, 3), status: 'Progressing', message: /generation 3 .*generation 2/ },
+  { name: 'set: no status yet', obj: fleet(undefined), status: 'Progressing', message: /status/ },
+];
+
 const cases: { name: string; obj: unknown; status: string; message?: RegExp }[] = [
   {
     name: 'Ready True (Stopped) for the current generation',
@@ -175,9 +210,10 @@ describe('deploy/argocd/health.lua (Argo CD health check)', function () {
   for (const floats of [false, true]) {
     it(`maps recorded statuses to Healthy / Degraded / Progressing (numbers as ${floats ? 'floats, like gopher-lua' : 'integers'})`, () => {
       for (const lua of luas) {
-        const got = runHealth(lua, cases.map((c) => c.obj), floats);
-        assert.equal(got.length, cases.length);
-        cases.forEach((c, i) => {
+        const all = [...cases, ...setCases];
+        const got = runHealth(lua, all.map((c) => c.obj), floats);
+        assert.equal(got.length, all.length);
+        all.forEach((c, i) => {
           const h = got[i]!;
           assert.equal(h.status, c.status, `${lua}: ${c.name} (message: ${h.message})`);
           assert.ok(h.message.length > 0 || c.status === 'Healthy', `${lua}: ${c.name} has a message`);

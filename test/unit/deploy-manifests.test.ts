@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { setSettings } from '../../src/controllers/powerset/spec.ts';
 import { validateSchedule } from '../../src/schedule/evaluate.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -184,11 +185,12 @@ function loadCrd(file: string): LoadedCrd {
   return { file, crd, spec, version, schema: get(version, 'schema.openAPIV3Schema') as Schema };
 }
 
-/** The CRDs of API.md and SCHEDULES.md, with their kind and short name. */
+/** The CRDs of API.md, SCHEDULES.md and FLEETS.md, with their kind and short name. */
 const CRDS: { file: string; kind: string; plural: string; shortName: string }[] = [
   { file: 'ecspower.io_ecsinstancepowers.yaml', kind: 'EcsInstancePower', plural: 'ecsinstancepowers', shortName: 'ecspower' },
   { file: 'ecspower.io_ecspowerschedules.yaml', kind: 'EcsPowerSchedule', plural: 'ecspowerschedules', shortName: 'ecsschedule' },
   { file: 'ecspower.io_ecspoweroverrides.yaml', kind: 'EcsPowerOverride', plural: 'ecspoweroverrides', shortName: 'ecsoverride' },
+  { file: 'ecspower.io_ecsinstancepowersets.yaml', kind: 'EcsInstancePowerSet', plural: 'ecsinstancepowersets', shortName: 'ecspowerset' },
 ];
 const loadedCrds = CRDS.map((c) => loadCrd(c.file));
 const { version, schema } = loadedCrds[0]!;
@@ -506,6 +508,91 @@ describe('CRDs of SCHEDULES.md: EcsPowerSchedule and EcsPowerOverride', () => {
   });
 });
 
+describe('CRD of FLEETS.md: EcsInstancePowerSet', () => {
+  const set = loadedCrds[3]!;
+  const setSpec = set.schema.properties!['spec']!;
+  const template = setSpec.properties!['template']!;
+  const templateSpec = template.properties!['spec']!;
+
+  it('has the printer columns of FLEETS.md', () => {
+    const ready = '.status.conditions[?(@.type=="Ready")]';
+    assert.deepEqual(columns(set.version), [
+      ['Regions', 'string', '.spec.regionIds'],
+      ['Instances', 'integer', '.status.instances'],
+      ['Ready', 'integer', '.status.ready'],
+      ['Status', 'string', `${ready}.status`],
+      ['Reason', 'string', `${ready}.reason`],
+      ['Age', 'date', '.metadata.creationTimestamp'],
+    ]);
+  });
+
+  it('the fields, requirements, defaults and limits of FLEETS.md', () => {
+    assert.deepEqual([...setSpec.required!].sort(), ['regionIds', 'tags', 'template']);
+    assert.deepEqual(Object.keys(setSpec.properties!).sort(), ['excludeTagKey', 'refreshInterval', 'regionIds', 'tags', 'template']);
+    const p = setSpec.properties!;
+    assert.deepEqual([p['regionIds']!.minItems, p['regionIds']!.maxItems], [1, 20]);
+    assert.equal(p['regionIds']!.items!.pattern, specSchema.properties!['regionId']!.pattern, 'the pattern of regionId');
+    assert.deepEqual([p['tags']!['minProperties'], p['tags']!['maxProperties']], [1, 20]);
+    assert.equal(p['excludeTagKey']!.default, 'ecspower.io/exclude');
+    assert.equal(p['refreshInterval']!.default, '5m');
+    assert.deepEqual(template.required, ['spec']);
+    assert.deepEqual(Object.keys(template.properties!['metadata']!.properties!).sort(), ['annotations', 'labels']);
+  });
+
+  it('template.spec is the EcsInstancePower spec without instanceId and regionId, the same schema field by field', () => {
+    const member = { ...specSchema.properties! };
+    delete member['instanceId'];
+    delete member['regionId'];
+    assert.deepEqual(templateSpec.properties, member);
+    assert.deepEqual(templateSpec.oneOf, specSchema.oneOf);
+    assert.equal(templateSpec.required, undefined);
+  });
+
+  it('refreshInterval takes Go durations; regionIds the region pattern', () => {
+    const interval = setSpec.properties!['refreshInterval']!;
+    for (const [value, ok] of [['5m', true], ['10s', true], ['1h30m', true], ['1.5h', true], ['500ms', true], ['5', false], ['5 m', false], ['-5m', false], ['', false]] as const) {
+      assert.equal(validate(value, interval).length === 0, ok, value);
+    }
+  });
+
+  it('the example of FLEETS.md and a complete recorded status validate; the set reasons fit the condition pattern', () => {
+    const example = {
+      apiVersion: 'ecspower.io/v1alpha1',
+      kind: 'EcsInstancePowerSet',
+      metadata: { name: 'dev-fleet', namespace: 'team-a' },
+      spec: {
+        regionIds: ['cn-hangzhou', 'cn-shanghai'],
+        tags: { env: 'dev', team: 'a' },
+        excludeTagKey: 'ecspower.io/exclude',
+        refreshInterval: '5m',
+        template: {
+          metadata: { labels: { tier: 'batch' } },
+          spec: { scheduleRef: { name: 'office-hours' }, stoppedMode: 'StopCharging', credentialsSecretRef: { name: 'team-a-ecs' } },
+        },
+      },
+      status: {
+        observedGeneration: 2,
+        instances: 300,
+        ready: 298,
+        stalled: 2,
+        conflicts: 1,
+        lastDiscoveryTime: '2026-01-05T08:00:00Z',
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'MembersStalled', message: '2 of 300 members are Stalled: dev-fleet-i-a, dev-fleet-i-b', lastTransitionTime: '2026-01-05T08:00:00Z', observedGeneration: 2 },
+          { type: 'Reconciling', status: 'False', reason: 'MembersStalled', message: '-', lastTransitionTime: '2026-01-05T08:00:00Z', observedGeneration: 2 },
+          { type: 'Stalled', status: 'True', reason: 'MembersStalled', message: '2 of 300 members are Stalled', lastTransitionTime: '2026-01-05T08:00:00Z', observedGeneration: 2 },
+        ],
+      },
+    };
+    assert.deepEqual(validate(example, set.schema), []);
+    assert.equal(validate({ ...example, spec: { ...example.spec, regionIds: [] } }, set.schema).length, 1);
+    const reason = set.schema.properties!['status']!.properties!['conditions']!.items!.properties!['reason']!;
+    for (const r of ['AllReady', 'NoInstances', 'Progressing', 'MembersStalled', 'InsufficientCapacity', 'InvalidCredentials', 'Forbidden', 'InvalidSpec']) {
+      assert.deepEqual(validate(r, reason), [], r);
+    }
+  });
+});
+
 const unavailable = kustomizeUnavailable();
 
 describe('deploy/ (kubectl kustomize)', function () {
@@ -528,6 +615,7 @@ describe('deploy/ (kubectl kustomize)', function () {
       'ClusterRole/ecs-power-view',
       'ClusterRoleBinding/ecs-power-controller',
       'CustomResourceDefinition/ecsinstancepowers.ecspower.io',
+      'CustomResourceDefinition/ecsinstancepowersets.ecspower.io',
       'CustomResourceDefinition/ecspoweroverrides.ecspower.io',
       'CustomResourceDefinition/ecspowerschedules.ecspower.io',
       'Deployment/ecs-power-controller',
@@ -550,8 +638,9 @@ describe('deploy/ (kubectl kustomize)', function () {
     const rules = find(objs, 'ClusterRole', 'ecs-power-controller')['rules'];
     assert.deepEqual(rules, [
       // exactly the calls the controller makes; test/e2e/rbac.test.ts shows each one is needed
-      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers', 'ecspowerschedules', 'ecspoweroverrides'], verbs: ['list', 'watch'] },
-      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers/status', 'ecspowerschedules/status', 'ecspoweroverrides/status'], verbs: ['patch'] },
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers', 'ecspowerschedules', 'ecspoweroverrides', 'ecsinstancepowersets'], verbs: ['list', 'watch'] },
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers'], verbs: ['create', 'patch', 'delete'] },
+      { apiGroups: ['ecspower.io'], resources: ['ecsinstancepowers/status', 'ecspowerschedules/status', 'ecspoweroverrides/status', 'ecsinstancepowersets/status'], verbs: ['patch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
     ]);
@@ -753,6 +842,17 @@ describe('deploy/examples', function () {
       assert.equal(validateSchedule(o['spec']), undefined, o.metadata.name);
     }
     for (const o of objs.filter((x) => x.kind === 'EcsPowerOverride')) assert.deepEqual(validate(o, overrideSchema), [], o.metadata.name);
+  });
+
+  it('a fleet by tag (EcsInstancePowerSet) validates against its CRD schema and the controller\'s own checks, and names the schedule there', () => {
+    const fleets = objs.filter((x) => x.kind === 'EcsInstancePowerSet');
+    assert.equal(fleets.length, 1);
+    for (const o of fleets) {
+      assert.deepEqual(validate(o, loadedCrds[3]!.schema), [], o.metadata.name);
+      assert.ok(!('invalid' in setSettings(o['spec'] as never)), JSON.stringify(setSettings(o['spec'] as never)));
+      const schedule = get(o, 'spec.template.spec.scheduleRef.name');
+      assert.ok(objs.some((x) => x.kind === 'EcsPowerSchedule' && x.metadata.name === schedule), `the schedule ${String(schedule)}`);
+    }
   });
 
   it('the named credentials Secret is there, in the same namespace, with the keys of API.md', () => {

@@ -40,6 +40,8 @@ const TABLE: Row[] = [
   transient('InvalidOperation.Conflict', 'OperationConflict', 'normal', 403),
   transient('IncorrectDiskStatus', 'IncorrectDiskStatus', 'slow', 403),
   transient('DiskError', 'IncorrectDiskStatus', 'slow', 403),
+  // FLEETS.md: a zone out of stock is retried until capacity returns, never Stalled
+  transient('OperationDenied.NoStock', 'InsufficientCapacity', 'capacity', 403),
   terminal('InstanceLockedForSecurity', 'InstanceLockedForSecurity', 403),
   terminal('InvalidInstanceId.NotFound', 'InstanceNotFound', 404),
   terminal('InstanceType.ParameterMismatch', 'ConfirmStopRequired', 403),
@@ -60,7 +62,7 @@ const TABLE: Row[] = [
   terminal('InvalidSpec', 'InvalidSpec'),
   { code: 'DryRunOperation', http: 400, reason: 'DryRunSucceeded', errorClass: 'dryRunPassed' },
   // anything else
-  transient('OperationDenied.NoStock', 'EcsError', 'slow', 403),
+  transient('OperationDenied', 'EcsError', 'slow', 403),
   transient('InvalidTimeStamp.Expired', 'EcsError', 'slow', 400),
   transient('IncorrectInstanceStatus.Initializing', 'EcsError', 'slow', 403),
   transient('SomethingNew', 'EcsError', 'slow'),

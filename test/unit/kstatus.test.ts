@@ -78,6 +78,42 @@ const cases: { name: string; obj: Record<string, unknown>; status: Status; messa
   { name: 'being deleted', obj: resource({ observedGeneration: 1, conditions: converged() }, 2, { deletionTimestamp: T }), status: 'Terminating', message: 'Resource scheduled for deletion' },
 ];
 
+/** An EcsInstancePowerSet (FLEETS.md) as the controller records it. */
+function fleet(status: Record<string, unknown>, generation = 2): Record<string, unknown> {
+  return {
+    apiVersion: 'ecspower.io/v1alpha1',
+    kind: 'EcsInstancePowerSet',
+    metadata: { name: 'dev-fleet', namespace: 'team-a', generation, creationTimestamp: T },
+    spec: { regionIds: ['cn-hangzhou'], tags: { env: 'dev' }, template: { spec: { desiredState: 'Stopped' } } },
+    status: { observedGeneration: 2, instances: 300, ready: 300, stalled: 0, conflicts: 0, lastDiscoveryTime: T, ...status },
+  };
+}
+const three = (ready: string, reconciling: string, stalled: string, reason: string, message: string) => [
+  cond('Ready', ready, reason, message),
+  cond('Reconciling', reconciling, reason, message),
+  cond('Stalled', stalled, reason, message),
+];
+
+const setCases: typeof cases = [
+  { name: 'set AllReady', obj: fleet({ conditions: three('True', 'False', 'False', 'AllReady', '300 members Ready') }), status: 'Current' },
+  { name: 'set NoInstances', obj: fleet({ instances: 0, ready: 0, conditions: three('True', 'False', 'False', 'NoInstances', 'no instance matches the tags in the regions') }), status: 'Current' },
+  { name: 'set Progressing', obj: fleet({ ready: 120, conditions: three('False', 'True', 'False', 'Progressing', '120 of 300 members Ready, 180 converging') }), status: 'InProgress', message: '120 of 300 members Ready, 180 converging', reason: 'Progressing' },
+  { name: 'set MembersStalled', obj: fleet({ ready: 298, stalled: 2, conditions: three('False', 'False', 'True', 'MembersStalled', '2 of 300 members are Stalled: a, b') }), status: 'Failed', message: '2 of 300 members are Stalled: a, b', reason: 'MembersStalled' },
+  { name: 'set discovery Forbidden', obj: fleet({ conditions: three('False', 'False', 'True', 'Forbidden', 'Forbidden.RAM: no (discovery in cn-hangzhou)') }), status: 'Failed', reason: 'Forbidden' },
+  { name: 'set template changed, discovery throttled: generation behind', obj: fleet({ conditions: three('True', 'False', 'False', 'AllReady', '300 members Ready') }, 3), status: 'InProgress', reason: 'LatestGenerationNotObserved' },
+];
+
+describe('kstatus (port of cli-utils pkg/kstatus/status) on EcsInstancePowerSet', () => {
+  for (const c of setCases) {
+    it(`${c.name} -> ${c.status}`, () => {
+      const r = computeStatus(c.obj);
+      assert.equal(r.status, c.status, r.message);
+      if (typeof c.message === 'string') assert.equal(r.message, c.message);
+      if (c.reason) assert.equal(r.conditions[0]?.reason, c.reason);
+    });
+  }
+});
+
 describe('kstatus (port of cli-utils pkg/kstatus/status) on EcsInstancePower', () => {
   for (const c of cases) {
     it(`${c.name} -> ${c.status}`, () => {

@@ -217,6 +217,14 @@ describe('Workqueue', function () {
       assert.equal(q.addRateLimited('k', 'slow'), 600_000);
     });
 
+    it('capacity backoff (a zone out of stock) grows from 5 s to at most one minute', () => {
+      const { q } = setup({ random: () => 1 });
+      const delays = Array.from({ length: 8 }, () => q.addRateLimited('k', 'capacity'));
+      assert.deepEqual(delays, [5000, 10_000, 20_000, 40_000, 60_000, 60_000, 60_000, 60_000]);
+      const { q: low } = setup({ random: () => 0 });
+      for (let n = 0; n < 20; n++) assert.ok(low.addRateLimited('k', 'capacity') <= 60_000);
+    });
+
     it('honours a minimum delay (retry-after)', () => {
       const { q } = setup({ random: () => 0 });
       assert.equal(q.addRateLimited('k', 'normal', 7000), 7000);
@@ -312,15 +320,18 @@ describe('GatedQueue (a standby queues nothing)', () => {
   it('drops adds before start, replays the cache at start, passes adds through after', () => {
     const added: string[] = [];
     const removed: string[] = [];
+    const later: string[] = [];
     const cache = ['ns/a', 'ns/b'];
-    const gate = new GatedQueue({ add: (k) => added.push(k), remove: (k) => removed.push(k) }, () => cache);
+    const gate = new GatedQueue({ add: (k) => added.push(k), remove: (k) => removed.push(k), addAfter: (k, ms) => later.push(`${k}@${ms}`) }, () => cache);
     gate.add('ns/a');
     gate.remove('ns/gone');
-    assert.deepEqual([added, removed], [[], []]);
+    gate.addAfter('ns/a', 5);
+    assert.deepEqual([added, removed, later], [[], [], []]);
     gate.start();
     assert.deepEqual(added, ['ns/a', 'ns/b']);
     gate.add('ns/c');
     gate.remove('ns/b');
-    assert.deepEqual([added, removed], [['ns/a', 'ns/b', 'ns/c'], ['ns/b']]);
+    gate.addAfter('ns/d', 2000);
+    assert.deepEqual([added, removed, later], [['ns/a', 'ns/b', 'ns/c'], ['ns/b'], ['ns/d@2000']]);
   });
 });

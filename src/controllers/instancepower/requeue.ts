@@ -32,7 +32,7 @@ export function requeueFor(outcome: Outcome, t: Timing, random: () => number): R
       return {
         kind: 'error',
         error,
-        backoff: outcome.backoff === 'slow' ? 'slow' : 'normal',
+        backoff: outcome.backoff,
         ...(outcome.retryAfterMs ? { minDelayMs: outcome.retryAfterMs } : {}),
       };
     }

@@ -1,11 +1,12 @@
 /**
  * ECS action handlers. Each takes the decoded query parameters, throws `EcsApiError` for an
  * error answer and returns the success body (without `RequestId`). Describe actions live in
- * `describe.ts`.
+ * `describe.ts`, ListTagResources in `tags.ts`.
  */
 import { describeInstanceStatus, describeInstances } from './describe.ts';
 import type { DescribeContext } from './describe.ts';
 import { EcsApiError, ecsError } from './errors.ts';
+import { listTagResources } from './tags.ts';
 import { batchOptimization, bool, idList, required, stoppedModeParam } from './params.ts';
 import type { Params } from './params.ts';
 import type { InstanceRecord, InstanceStore } from './state.ts';
@@ -170,4 +171,5 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   StartInstances: startInstances,
   DescribeInstanceStatus: describeInstanceStatus,
   DescribeInstances: describeInstances,
+  ListTagResources: listTagResources,
 };

@@ -1,6 +1,6 @@
 /**
- * Injected faults: the first fault matching a call (by action, and by an instance the call
- * names) is consumed; `count` calls later it is gone.
+ * Injected faults: the first fault matching a call (by action, by an instance the call names, and
+ * by parameter values) is consumed; `count` calls later it is gone.
  */
 import { instanceIdsOf } from './params.ts';
 import type { Fault } from './types.ts';
@@ -32,6 +32,7 @@ export class FaultBoard {
         ids ??= instanceIdsOf(params);
         if (!ids.includes(f.instanceId)) return false;
       }
+      if (f.params && Object.entries(f.params).some(([k, v]) => params[k] !== v)) return false;
       return true;
     });
     const f = idx < 0 ? undefined : this.faults[idx];

@@ -14,3 +14,4 @@ export { StartInstanceRequest } from '@alicloud/ecs20140526/dist/models/StartIns
 export { StartInstancesRequest } from '@alicloud/ecs20140526/dist/models/StartInstancesRequest.js';
 export { StopInstanceRequest } from '@alicloud/ecs20140526/dist/models/StopInstanceRequest.js';
 export { StopInstancesRequest } from '@alicloud/ecs20140526/dist/models/StopInstancesRequest.js';
+export { ListTagResourcesRequest, ListTagResourcesRequestTag } from '@alicloud/ecs20140526/dist/models/ListTagResourcesRequest.js';

@@ -181,6 +181,11 @@ export interface Fault {
   action?: string;
   /** Match only calls naming this instance (`InstanceId`, `InstanceId.N` or inside `InstanceIds`). */
   instanceId?: string;
+  /**
+   * Match only calls whose decoded query parameters have these values, e.g. `{ 'Tag.1.Key': 'env' }`
+   * for a tag-filtered DescribeInstances or `{ RegionId: 'cn-shanghai' }`.
+   */
+  params?: Record<string, string>;
   /** Default 1; `Infinity` for a permanent fault (until `clearFaults`). */
   count?: number;
   /** Default `error`. */
