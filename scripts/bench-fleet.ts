@@ -12,7 +12,7 @@ import type { TestCluster } from '../test/support/cluster.ts';
 import { startEcsEmulator } from '../test/support/ecs-emulator/index.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../src/api/types.ts';
 import { SET_KIND, SET_PLURAL, type EcsInstancePowerSet } from '../src/api/powerset-types.ts';
-import { freePort, procStats, scrape, sum } from './bench-support.ts';
+import { freePort, procStats, scrape, sum, killOnExit } from './bench-support.ts';
 
 export interface FleetOptions {
   n: number;
@@ -85,6 +85,7 @@ export async function runFleet(cluster: TestCluster, o: FleetOptions): Promise<s
     if (line.includes('"instances discovered"')) discoveries.push((JSON.parse(line) as { calls: Calls }).calls);
     else if (!line.startsWith('{') || line.includes('"level":"error"')) process.stderr.write(`${line}\n`);
   });
+  killOnExit(child);
   const pid = child.pid!;
   const t0 = performance.now();
   const deadline = Date.now() + o.timeoutSeconds * 1000;

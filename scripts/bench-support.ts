@@ -40,3 +40,12 @@ export function freePort(): Promise<number> {
   );
 }
 
+
+/** A controller child process is killed when the benchmark exits, also on a timeout or an error. */
+export function killOnExit(child: import('node:child_process').ChildProcess): void {
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  child.once('exit', () => process.removeListener('exit', kill));
+}

@@ -23,7 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import { startTestCluster, type TestCluster } from '../test/support/cluster.ts';
 import { startEcsEmulator, type EcsEmulator } from '../test/support/ecs-emulator/index.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../src/api/types.ts';
-import { freePort, procStats, scrape, sum } from './bench-support.ts';
+import { freePort, procStats, scrape, sum, killOnExit } from './bench-support.ts';
 import { runFleet } from './bench-fleet.ts';
 
 const { values: args } = parseArgs({
@@ -187,6 +187,7 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
       ...(NODE_OPTIONS ? { NODE_OPTIONS } : {}),
     },
   });
+  killOnExit(child);
   const pid = child.pid!;
   const t0 = performance.now();
   let text = '';
