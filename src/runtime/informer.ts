@@ -2,6 +2,7 @@ import { type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type
 import { GROUP, VERSION } from '../api/types.ts';
 import type { Informer as ClientInformer, ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
+import { kubeStatusCode } from '../kube/errors.ts';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 export type InformerHandler<T> = (event: InformerEvent, obj: T) => void;
@@ -182,10 +183,50 @@ export function customResourceInformer<T extends KubernetesObject>(
     kind: options.kind,
     path: namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`,
     ...(labelSelector ? { labelSelector } : {}),
-    list: async () => {
-      const common = { group: GROUP, version: VERSION, plural, ...(labelSelector ? { labelSelector } : {}) };
-      const list = namespace ? await api.listNamespacedCustomObject({ ...common, namespace }) : await api.listClusterCustomObject(common);
-      return list as KubernetesListObject<T>;
-    },
+    list: () =>
+      listInPages<T>(async (page) => {
+        const request = { group: GROUP, version: VERSION, plural, ...(labelSelector ? { labelSelector } : {}), ...page };
+        const list = namespace ? await api.listNamespacedCustomObject({ ...request, namespace }) : await api.listClusterCustomObject(request);
+        return list as KubernetesListObject<T>;
+      }),
   });
+}
+
+/** client-go's reflector pages its initial list by 500. */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * A list in pages of `LIST_PAGE_SIZE` joined into one, as client-go's pager does: each page is
+ * one request under the client's timeout, so 10,000 objects on a busy API server are not one
+ * request that times out and starts over. All pages come from the first page's snapshot (its
+ * resourceVersion); when that snapshot has been compacted away mid-list (410 Gone on a continue
+ * token), the list is taken again in one request, as client-go falls back to.
+ */
+export async function listInPages<T extends KubernetesObject>(
+  listPage: (page: { limit?: number; _continue?: string }) => Promise<KubernetesListObject<T>>,
+): Promise<KubernetesListObject<T>> {
+  const first = await listPage({ limit: LIST_PAGE_SIZE });
+  const items = [...first.items];
+  let token = continueToken(first);
+  while (token) {
+    let page: KubernetesListObject<T>;
+    try {
+      page = await listPage({ limit: LIST_PAGE_SIZE, _continue: token });
+    } catch (err) {
+      if (kubeStatusCode(err) === 410) return listPage({});
+      throw err;
+    }
+    items.push(...page.items);
+    token = continueToken(page);
+  }
+  const { _continue: _done, continue: _raw, remainingItemCount: _remaining, ...metadata } = (first.metadata ?? {}) as ListMetadata;
+  return { ...first, metadata, items };
+}
+
+type ListMetadata = NonNullable<KubernetesListObject<KubernetesObject>['metadata']> & { continue?: string };
+
+// Custom object lists arrive as plain JSON (`continue`); typed lists are deserialized (`_continue`).
+function continueToken(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const metadata = list.metadata as ListMetadata | undefined;
+  return metadata?._continue || metadata?.continue || undefined;
 }
