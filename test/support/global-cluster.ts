@@ -45,7 +45,10 @@ export function sharedCluster(): Promise<TestCluster> {
 
 export const mochaHooks = {
   async afterAll(this: Mocha.Context): Promise<void> {
-    if (!shared) return;
+    // `mocha --parallel` runs root hooks after every file, in worker processes that each run many
+    // files: a worker keeps its cluster for its next file, and the exit hook in cluster.ts kills
+    // the cluster's processes when mocha ends the worker.
+    if (!shared || process.env['MOCHA_WORKER_ID'] !== undefined) return;
     this.timeout(60_000);
     const pending = shared;
     shared = undefined;
