@@ -6,13 +6,14 @@
  * ratios and every controller flag that ran is printed.
  *
  * The controller runs with its flag defaults plus `--poll-interval 500ms --resync-period 5s`
- * unless told otherwise: `--deployment` runs the Deployment's args and NODE_OPTIONS instead, and
+ * (`--schedule`: the flag defaults alone) unless told otherwise: `--deployment` runs the Deployment's args and NODE_OPTIONS instead, and
  * `--controller-args "..."` adds flags.
  *
  *   npm run bench -- --resources 1000
  *   npm run bench -- --resources 2000
  *   npm run bench -- --resources 10000 --modes batched --steady-seconds 0
  *   npm run bench -- --resources 1000 --deployment
+ *   npm run bench -- --schedule --resources 10000  (one schedule, one transition; ECS calls and status writes counted from it)
  *   npm run bench -- --fleet --resources 5000     (one EcsInstancePowerSet; scripts/bench-fleet.ts)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,13 +38,15 @@ const { values: args } = parseArgs({
     'steady-seconds': { type: 'string', default: '12' },
     timeout: { type: 'string', default: '900' },
     deployment: { type: 'boolean', default: false },
-    'controller-args': { type: 'string', default: '--poll-interval 500ms --resync-period 5s' },
+    'controller-args': { type: 'string' },
     'node-options': { type: 'string' },
     // One schedule for every resource, one transition: time from the transition instant until all are Stopped.
     schedule: { type: 'boolean', default: false },
     // One EcsInstancePowerSet matching --resources tagged instances over --regions (scripts/bench-fleet.ts).
     fleet: { type: 'boolean', default: false },
-    'idle-seconds': { type: 'string', default: '20' },
+    // --schedule: the transition instant, this many seconds after the schedule is created (before
+    // the resources are); default N/100 + 40 s, time to create N resources and converge them Running.
+    'transition-in': { type: 'string' },
   },
 });
 const N = Number(args.resources);
@@ -56,6 +59,9 @@ const SCHEDULE = 'bench-calendar';
 const STEADY_S = Number(args['steady-seconds']);
 /** The emulator's default: an accepted stop shows a moment later, as on ECS. */
 const ACCEPT_LAG_MS = 1000;
+
+/** The benchmark's usual additions to the flag defaults; --schedule runs the bare defaults (a transition is not found by polling). */
+const USUAL_ARGS = '--poll-interval 500ms --resync-period 5s';
 
 /** The Deployment's controller args and NODE_OPTIONS, as shipped. */
 function deploymentSettings(): { args: string[]; nodeOptions: string | undefined } {
@@ -70,7 +76,7 @@ function deploymentSettings(): { args: string[]; nodeOptions: string | undefined
 
 const settings = args.deployment
   ? deploymentSettings()
-  : { args: args['controller-args'].split(/\s+/).filter(Boolean), nodeOptions: args['node-options'] };
+  : { args: (args['controller-args'] ?? (args.schedule ? '' : USUAL_ARGS)).split(/\s+/).filter(Boolean), nodeOptions: args['node-options'] };
 const NODE_OPTIONS = args['node-options'] ?? settings.nodeOptions;
 
 interface Result {
@@ -151,11 +157,15 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
     running: [{ from: '00:00', to: '00:00' }],
     ...(transition ? { exceptions: [{ from: new Date(transition).toISOString(), to: new Date(transition + 3_600_000).toISOString(), desiredState: 'Stopped' }] } : {}),
   });
+  // The transition is in the schedule from the start: editing the schedule later would rewrite
+  // every resource's status.nextTransitionTime just before the transition and measure that too.
+  const transition = Math.ceil((Date.now() + Number(args['transition-in'] ?? Math.ceil(N / 100) + 40) * 1000) / 1000) * 1000;
   if (args.schedule) {
     await api.createNamespacedCustomObject({
       group: GROUP, version: VERSION, plural: 'ecspowerschedules', namespace: ns,
-      body: { apiVersion: API_VERSION, kind: 'EcsPowerSchedule', metadata: { name: SCHEDULE }, spec: scheduleSpec() },
+      body: { apiVersion: API_VERSION, kind: 'EcsPowerSchedule', metadata: { name: SCHEDULE }, spec: scheduleSpec(transition) },
     });
+    log(`${mode}: schedule transition at ${new Date(transition).toISOString()}`);
   }
   log(`${mode}: creating ${N} resources`);
   const createSeconds = await createResources(cluster, ns);
@@ -205,19 +215,18 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
   }
   let readySeconds = (performance.now() - t0) / 1000;
   let idle: Result['idle'];
+  let writesBeforeTransition = 0;
+  let callsSince = 0;
   if (args.schedule) {
     // All Running on the calendar; nothing to do until the transition: the controller should idle.
-    const idleSeconds = Number(args['idle-seconds']);
+    const idleUntil = transition - 2_000;
+    if (Date.now() > idleUntil) throw new Error(`${mode}: all Running only ${((Date.now() - transition) / 1000).toFixed(1)} s after the transition; pass a larger --transition-in`);
     const cpuBefore = procStats(pid).cpu;
-    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-    idle = { seconds: idleSeconds, cpuSeconds: procStats(pid).cpu - cpuBefore };
-    const transition = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
-    const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
-    await api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, plural: 'ecspowerschedules', namespace: ns, name: SCHEDULE, body: { spec: scheduleSpec(transition) } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-    log(`${mode}: schedule transition at ${new Date(transition).toISOString()}`);
+    const idleFrom = Date.now();
+    await new Promise((r) => setTimeout(r, idleUntil - Date.now()));
+    idle = { seconds: (Date.now() - idleFrom) / 1000, cpuSeconds: procStats(pid).cpu - cpuBefore };
+    writesBeforeTransition = sum(await scrape(port), 'ecspower_status_writes_total');
+    callsSince = transition;
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
       text = await scrape(port);
@@ -227,8 +236,8 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
     readySeconds = (Date.now() - transition) / 1000;
   }
   const atReady = procStats(pid);
-  const { calls, throttled } = countCalls(emu);
-  const statusWrites = sum(text, 'ecspower_status_writes_total');
+  const { calls, throttled } = countCalls(emu, callsSince);
+  const statusWrites = sum(text, 'ecspower_status_writes_total') - writesBeforeTransition;
   const heapUsedMb = sum(text, 'nodejs_heap_size_used_bytes') / 1024 / 1024;
   log(`${mode}: all Ready in ${readySeconds.toFixed(1)} s`);
 
@@ -345,7 +354,7 @@ async function main(): Promise<void> {
     }
     for (const r of results) {
       if (r.idle) {
-        console.log(`Between transitions (${r.idle.seconds} s, all converged, nothing due): ${r.idle.cpuSeconds.toFixed(2)} CPU-seconds (${((r.idle.cpuSeconds / r.idle.seconds) * 1000).toFixed(0)} millicores).`);
+        console.log(`Between transitions (${r.idle.seconds.toFixed(1)} s, all converged, nothing due): ${r.idle.cpuSeconds.toFixed(2)} CPU-seconds (${((r.idle.cpuSeconds / r.idle.seconds) * 1000).toFixed(0)} millicores).`);
       }
       if (!r.steady) continue;
       const perHour = (n: number): number => (n / r.steady!.seconds) * 3600;
