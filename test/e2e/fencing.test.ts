@@ -24,6 +24,8 @@ const LEASE = 'ecs-power-fencing';
 const LEASE_DURATION_MS = 3_000;
 const RENEW_DEADLINE_MS = 2_000;
 const RETRY_PERIOD_MS = 250;
+/** max(2 × --poll-interval, 10 s): how long a replica trusts a call ECS accepted before acting again. */
+const REQUEST_GRACE_MS = 10_000;
 const INSTANCES = ['i-fence0001', 'i-fence0002', 'i-fence0003', 'i-fence0004'];
 const KEYS = {
   a: { accessKeyId: 'ak-fence-a', accessKeySecret: 'secret-a' },
@@ -110,8 +112,10 @@ describe('e2e: fencing a leader whose API server connection hangs', function () 
     // A user flips the specs; only B can see it (A's watch is frozen too).
     for (const id of INSTANCES) await res.patchSpec(id.replace('i-', 'fence-'), { desiredState: 'Running' });
     for (const id of INSTANCES) await res.waitForReady(id.replace('i-', 'fence-'), 'Running', 20_000);
-    // A resyncs every second from a cache that says Stopped: give it several rounds to misbehave.
-    await sleep(4_000);
+    // A resyncs every second from a cache that says Stopped: give it several rounds to misbehave,
+    // past the 10 s in which it trusts its own accepted stops (a describe may lag behind them).
+    const lastStopByA = Math.max(...emu.calls.filter((c) => isWrite(c) && c.accessKeyId === KEYS.a.accessKeyId).map((c) => c.time));
+    await sleep(Math.max(4_000, lastStopByA + REQUEST_GRACE_MS + 3_000 - Date.now()));
 
     const aWrites = emu.calls.filter((c) => isWrite(c) && c.accessKeyId === KEYS.a.accessKeyId && c.time >= takeoverAt);
     assert.deepEqual(aWrites.map((c) => [c.action, c.code]), [], `the frozen leader called ECS after the takeover:\n${a.tail(30)}`);
