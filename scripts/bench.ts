@@ -7,7 +7,7 @@
  *
  * The controller runs with its flag defaults plus `--poll-interval 500ms --resync-period 5s`
  * (`--schedule`: the flag defaults alone) unless told otherwise: `--deployment` runs the Deployment's args and NODE_OPTIONS instead, and
- * `--controller-args "..."` adds flags.
+ * `--controller-args="..."` replaces the added flags (the `=` form: the value starts with a dash).
  *
  *   npm run bench -- --resources 1000
  *   npm run bench -- --resources 2000
