@@ -2,6 +2,7 @@ import { DEFAULT_MAX_OVERRIDE_DURATION_MS } from './api/schedule-types.ts';
 import type { LogFormat, LogLevel } from './log.ts';
 import { certDirProblem } from './runtime/serving-cert.ts';
 import { parseDuration } from './util/duration.ts';
+import { parseAddress } from './util/address.ts';
 
 export interface Config {
   /** `--kubeconfig`; unset: client-node's default loading ($KUBECONFIG, which may list several files, ~/.kube/config, in-cluster). */
@@ -232,14 +233,4 @@ function convert(name: string, def: FlagDef, raw: string): string | number | boo
       if (def.oneOf && !def.oneOf.includes(raw)) return bad(`must be one of ${def.oneOf.join(', ')}`);
       return raw;
   }
-}
-
-/** `:8080` -> all interfaces; `127.0.0.1:8080`; `[::1]:8080`. */
-export function parseAddress(text: string): { host: string | undefined; port: number } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port > 65535) return undefined;
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
 }

@@ -1,11 +1,7 @@
 import type { InstanceStatus, StoppedMode } from '../api/types.ts';
+import type { AccessKey } from '../kube/credentials.ts';
 
-/** Access keys from a resource's credentials Secret. Never logged. */
-export interface AccessKey {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-}
+export type { AccessKey };
 
 /**
  * Where a call goes: a region and the credentials to sign with (unset: the controller's own

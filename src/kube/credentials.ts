@@ -1,8 +1,14 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import type { AccessKey } from '../ecs/gateway.ts';
 import type { Clock } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
 import { describeKubeError, isForbidden, isNotFound } from './errors.ts';
+
+/** Access keys from a resource's credentials Secret. Never logged. */
+export interface AccessKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
 
 /** The resource's credentials cannot be used: terminal (InvalidCredentials) until a person acts. */
 export class CredentialsError extends Error {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { parseAddress } from '../config.ts';
+import { parseAddress } from '../util/address.ts';
 import { protectedServer, type Protection } from './protected-server.ts';
 
 export interface Probes {
