@@ -5,14 +5,13 @@
  * against the emulator's record), the time until every member is Ready and the set says
  * AllReady, against the physical limit, and the controller's peak RSS.
  */
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { TestCluster } from '../test/support/cluster.ts';
 import { startEcsEmulator } from '../test/support/ecs-emulator/index.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../src/api/types.ts';
 import { SET_KIND, SET_PLURAL, type EcsInstancePowerSet } from '../src/api/powerset-types.ts';
-import { freePort, procStats, scrape, sum, killOnExit } from './bench-support.ts';
+import { freePort, procStats, scrape, spawnController, sum } from './bench-support.ts';
 
 export interface FleetOptions {
   n: number;
@@ -64,20 +63,10 @@ export async function runFleet(cluster: TestCluster, o: FleetOptions): Promise<s
   });
 
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['dist/main.js', '--kubeconfig', cluster.kubeconfigPath, '--namespace', ns, '--ecs-endpoint', emu.url, '--metrics-bind-address', `127.0.0.1:${port}`, '--health-probe-bind-address', '0', '--log-level', 'info', ...o.flags],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: process.env['HOME'] ?? '/tmp',
-        ALIBABA_CLOUD_ACCESS_KEY_ID: 'test-ak',
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'test-secret',
-        ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-        ...(o.nodeOptions ? { NODE_OPTIONS: o.nodeOptions } : {}),
-      },
-    },
+  const child = spawnController(
+    ['--kubeconfig', cluster.kubeconfigPath, '--namespace', ns, '--ecs-endpoint', emu.url, '--metrics-bind-address', `127.0.0.1:${port}`, '--health-probe-bind-address', '0', '--log-level', 'info', ...o.flags],
+    'pipe',
+    o.nodeOptions,
   );
   const discoveries: Calls[] = [];
   // The log (JSON lines on stderr): the discovery lines are kept, errors shown, the rest dropped.
@@ -85,7 +74,6 @@ export async function runFleet(cluster: TestCluster, o: FleetOptions): Promise<s
     if (line.includes('"instances discovered"')) discoveries.push((JSON.parse(line) as { calls: Calls }).calls);
     else if (!line.startsWith('{') || line.includes('"level":"error"')) process.stderr.write(`${line}\n`);
   });
-  killOnExit(child);
   const pid = child.pid!;
   const t0 = performance.now();
   const deadline = Date.now() + o.timeoutSeconds * 1000;

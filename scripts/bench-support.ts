@@ -1,4 +1,5 @@
 // Helpers shared by the benchmark's modes (scripts/bench.ts, scripts/bench-fleet.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const CLK_TCK = 100;
@@ -41,11 +42,26 @@ export function freePort(): Promise<number> {
 }
 
 
-/** A controller child process is killed when the benchmark exits, also on a timeout or an error. */
-export function killOnExit(child: import('node:child_process').ChildProcess): void {
+/**
+ * The controller as a child process (`node dist/main.js ...args`) with the emulator's test keys,
+ * killed when the benchmark exits, also on a timeout or an error.
+ */
+export function spawnController(args: string[], stderr: 'inherit' | 'pipe', nodeOptions: string | undefined): ChildProcess {
+  const child = spawn(process.execPath, ['dist/main.js', ...args], {
+    stdio: ['ignore', 'ignore', stderr],
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? '/tmp',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'test-ak',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'test-secret',
+      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    },
+  });
   const kill = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   process.once('exit', kill);
   child.once('exit', () => process.removeListener('exit', kill));
+  return child;
 }

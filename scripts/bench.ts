@@ -16,7 +16,7 @@
  *   npm run bench -- --schedule --resources 10000  (one schedule, one transition; ECS calls and status writes counted from it)
  *   npm run bench -- --fleet --resources 5000     (one EcsInstancePowerSet; scripts/bench-fleet.ts)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
@@ -24,7 +24,7 @@ import { parse as parseYaml } from 'yaml';
 import { startTestCluster, type TestCluster } from '../test/support/cluster.ts';
 import { startEcsEmulator, type EcsEmulator } from '../test/support/ecs-emulator/index.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../src/api/types.ts';
-import { freePort, procStats, scrape, sum, killOnExit } from './bench-support.ts';
+import { freePort, procStats, scrape, spawnController, sum } from './bench-support.ts';
 import { runFleet } from './bench-fleet.ts';
 
 const { values: args } = parseArgs({
@@ -176,28 +176,19 @@ async function runMode(cluster: TestCluster, mode: 'batched' | 'single'): Promis
     ...settings.args,
     ...(mode === 'single' ? ['--max-batch-size', '1'] : []),
   ];
-  const argv = [
-    'dist/main.js',
-    '--kubeconfig', cluster.kubeconfigPath,
-    '--namespace', ns,
-    '--ecs-endpoint', emu.url,
-    '--metrics-bind-address', `127.0.0.1:${port}`,
-    '--health-probe-bind-address', '0',
-    '--log-level', 'error',
-    ...flags,
-  ];
-  const child: ChildProcess = spawn(process.execPath, argv, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOME: process.env['HOME'] ?? '/tmp',
-      ALIBABA_CLOUD_ACCESS_KEY_ID: 'test-ak',
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'test-secret',
-      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-      ...(NODE_OPTIONS ? { NODE_OPTIONS } : {}),
-    },
-  });
-  killOnExit(child);
+  const child: ChildProcess = spawnController(
+    [
+      '--kubeconfig', cluster.kubeconfigPath,
+      '--namespace', ns,
+      '--ecs-endpoint', emu.url,
+      '--metrics-bind-address', `127.0.0.1:${port}`,
+      '--health-probe-bind-address', '0',
+      '--log-level', 'error',
+      ...flags,
+    ],
+    'inherit',
+    NODE_OPTIONS,
+  );
   const pid = child.pid!;
   const t0 = performance.now();
   let text = '';

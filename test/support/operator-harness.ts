@@ -68,6 +68,8 @@ export async function startOperator(
   };
 }
 
+const PLURAL_OF = { EcsPowerSchedule: 'ecspowerschedules', EcsPowerOverride: 'ecspoweroverrides' } as const;
+
 export class Resources {
   readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
@@ -104,18 +106,18 @@ export class Resources {
 
   /** Creates an EcsPowerSchedule or EcsPowerOverride in this namespace. */
   async createOf(kind: 'EcsPowerSchedule' | 'EcsPowerOverride', name: string, spec: object, labels?: Record<string, string>): Promise<unknown> {
-    const plural = kind === 'EcsPowerSchedule' ? 'ecspowerschedules' : 'ecspoweroverrides';
+    const plural = PLURAL_OF[kind];
     const body = { apiVersion: API_VERSION, kind, metadata: { name, namespace: this.namespace, ...(labels ? { labels } : {}) }, spec };
     return this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural, body });
   }
 
   async getOf<T>(kind: 'EcsPowerSchedule' | 'EcsPowerOverride', name: string): Promise<T> {
-    const plural = kind === 'EcsPowerSchedule' ? 'ecspowerschedules' : 'ecspoweroverrides';
+    const plural = PLURAL_OF[kind];
     return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural, name })) as T;
   }
 
   async deleteOf(kind: 'EcsPowerSchedule' | 'EcsPowerOverride', name: string): Promise<void> {
-    const plural = kind === 'EcsPowerSchedule' ? 'ecspowerschedules' : 'ecspoweroverrides';
+    const plural = PLURAL_OF[kind];
     await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural, name });
   }
 
@@ -123,8 +125,10 @@ export class Resources {
     await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name });
   }
 
-  async events(name: string): Promise<Array<{ type?: string; reason?: string; message?: string; count?: number }>> {
-    const list = await this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector: `involvedObject.name=${name}` });
+  /** Events about the object `name` (of `kind`, when given). */
+  async events(name: string, kind?: string): Promise<Array<{ type?: string; reason?: string; message?: string; count?: number }>> {
+    const fieldSelector = `involvedObject.name=${name}${kind ? `,involvedObject.kind=${kind}` : ''}`;
+    const list = await this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector });
     return list.items;
   }
 

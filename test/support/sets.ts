@@ -1,18 +1,20 @@
 // EcsInstancePowerSets and their members on a test cluster, for integration and e2e tests.
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, PLURAL, VERSION, type Condition, type EcsInstancePower } from '../../src/api/types.ts';
+import { Resources } from './operator-harness.ts';
 import { SET_KIND, SET_LABEL, SET_PLURAL, type EcsInstancePowerSet, type EcsInstancePowerSetSpec } from '../../src/api/powerset-types.ts';
 
 export class SetResources {
-  readonly custom: CustomObjectsApi;
-  readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  /** The namespace's EcsInstancePowers and Events. */
+  private readonly resources: Resources;
 
   constructor(
     kc: KubeConfig,
     readonly namespace: string,
   ) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
+    this.resources = new Resources(kc, namespace);
   }
 
   private readonly at = (plural: string) => ({ group: GROUP, version: VERSION, namespace: this.namespace, plural });
@@ -41,13 +43,8 @@ export class SetResources {
     return list.items;
   }
 
-  async power(name: string): Promise<EcsInstancePower> {
-    return (await this.custom.getNamespacedCustomObject({ ...this.at(PLURAL), name })) as EcsInstancePower;
-  }
-
-  async events(name: string, kind = SET_KIND): Promise<Array<{ type?: string; reason?: string; message?: string; count?: number }>> {
-    const list = await this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=${kind}` });
-    return list.items;
+  events(name: string, kind = SET_KIND): ReturnType<Resources['events']> {
+    return this.resources.events(name, kind);
   }
 
   /** Polls until `predicate` holds for the set; fails with the last status seen. */
